@@ -1,0 +1,49 @@
+//! Messages into the app core and effects out of it.
+
+use crate::model::{DetectionSnapshot, QueueSnapshot, Timeline};
+use crate::sources::SourceError;
+use crate::state::keys::Key;
+use chrono::{DateTime, Utc};
+
+/// Everything that can happen to the cockpit. Sources, the terminal and the
+/// clock send these over one channel; `update` folds them into the state.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The 1 Hz wall clock.
+    Tick(DateTime<Utc>),
+    /// A detection poll finished (wall-clock time of arrival).
+    Orders {
+        at: DateTime<Utc>,
+        result: Result<DetectionSnapshot, SourceError>,
+    },
+    /// A queue poll finished.
+    Queues {
+        at: DateTime<Utc>,
+        result: Result<QueueSnapshot, SourceError>,
+    },
+    Timeline {
+        order_id: i64,
+        result: Result<Option<Timeline>, SourceError>,
+    },
+    /// Answer to `Effect::LookupOrder`.
+    OrderFound {
+        order_no: String,
+        result: Result<Option<i64>, SourceError>,
+    },
+    /// SIGTERM, SIGHUP or the like: leave cleanly.
+    Terminate(&'static str),
+}
+
+/// Work the core asks the edges to do; results come back as messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Fetch this order's timeline now and keep it live; `None` stops.
+    WatchOrder(Option<i64>),
+    /// Resolve an order number typed by the user (for `:goto`).
+    LookupOrder(String),
+}

@@ -1,0 +1,130 @@
+//! The run loop: terminal events, source messages and the clock go through
+//! `update`; the screen is drawn only when `update` says something changed.
+
+use crate::action::{Effect, Msg};
+use crate::state::keys::{Key, KeyCode};
+use crate::state::{State, update};
+use crate::ui;
+use chrono::Utc;
+use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Converts a terminal key into the core's key; `None` for releases and
+/// keys the cockpit has no use for.
+pub fn convert_key(ev: KeyEvent) -> Option<Key> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    use crossterm::event::KeyCode as C;
+    let code = match ev.code {
+        C::Char(c) => KeyCode::Char(c),
+        C::Enter => KeyCode::Enter,
+        C::Esc => KeyCode::Esc,
+        C::Tab => KeyCode::Tab,
+        C::BackTab => KeyCode::BackTab,
+        C::Backspace => KeyCode::Backspace,
+        C::Delete => KeyCode::Delete,
+        C::Up => KeyCode::Up,
+        C::Down => KeyCode::Down,
+        C::Left => KeyCode::Left,
+        C::Right => KeyCode::Right,
+        C::Home => KeyCode::Home,
+        C::End => KeyCode::End,
+        C::PageUp => KeyCode::PageUp,
+        C::PageDown => KeyCode::PageDown,
+        _ => return None,
+    };
+    Some(Key {
+        code,
+        ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
+        alt: ev.modifiers.contains(KeyModifiers::ALT),
+    })
+}
+
+fn convert_event(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) => convert_key(k).map(Msg::Key),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// Runs the cockpit until the state says quit. `execute` carries effects to
+/// the edges (pollers, lookups); their results come back through `rx`.
+pub async fn run<B, E>(
+    terminal: &mut Terminal<B>,
+    state: &mut State,
+    rx: &mut mpsc::Receiver<Msg>,
+    mut events: E,
+    mut execute: impl FnMut(Effect),
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    // Ticks land just after each wall-clock second so the clock reads true.
+    let first = Duration::from_millis(1000 - u64::from(Utc::now().timestamp_subsec_millis()));
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + first,
+        Duration::from_secs(1),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if state.needs_redraw {
+            terminal.draw(|f| ui::render(state, f))?;
+            state.needs_redraw = false;
+        }
+        if state.quit {
+            return Ok(());
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match convert_event(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(anyhow::anyhow!("reading terminal input failed: {e}")),
+                // Input closed (terminal gone): nothing left to drive us.
+                None => return Ok(()),
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick() => Msg::Tick(Utc::now()),
+        };
+        for effect in update(state, msg) {
+            execute(effect);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode as C, KeyEventState};
+
+    fn ev(code: C, modifiers: KeyModifiers, kind: KeyEventKind) -> KeyEvent {
+        KeyEvent {
+            code,
+            modifiers,
+            kind,
+            state: KeyEventState::NONE,
+        }
+    }
+
+    #[test]
+    fn shifted_letters_arrive_as_upper_case_and_releases_are_dropped() {
+        let k = convert_key(ev(C::Char('G'), KeyModifiers::SHIFT, KeyEventKind::Press));
+        assert_eq!(k, Some(Key::char('G')));
+        let k = convert_key(ev(C::Char('c'), KeyModifiers::CONTROL, KeyEventKind::Press));
+        assert!(k.is_some_and(|k| k.is_interrupt()));
+        assert_eq!(
+            convert_key(ev(C::Char('q'), KeyModifiers::NONE, KeyEventKind::Release)),
+            None
+        );
+        assert_eq!(convert_key(ev(C::F(5), KeyModifiers::NONE, KeyEventKind::Press)), None);
+    }
+}

@@ -1,0 +1,214 @@
+//! Wiring: builds the state and the sources for a run of the cockpit, starts
+//! the pollers, and hands over to the run loop inside the terminal guard.
+
+use crate::action::{Effect, Msg};
+use crate::config::{ClockMode, Config};
+use crate::runbook::Runbook;
+use crate::sources::poller;
+use crate::sources::{Clock, OrderStore, QueueMonitor};
+use crate::state::keys::Keymap;
+use crate::state::{EnvInfo, RuleInfo, SourceStatus, State, StateInit, Theming};
+use crate::terminal::TerminalGuard;
+use crate::theme::{self, ThemeSet};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// Theme, clock and thresholds: what the cockpit takes from config and flags.
+pub struct Look {
+    pub theming: Theming,
+    pub clock: ClockMode,
+    /// One-line warnings to show once the cockpit is up (broken theme files...).
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the theme from `--theme`, the config, or what the terminal reports.
+pub fn look(config: &Config, theme_flag: Option<&str>) -> anyhow::Result<Look> {
+    let depth = theme::detect(|k| std::env::var(k).ok());
+    let user_dir = crate::paths::user_theme_dir();
+    let (set, warnings) = ThemeSet::load(user_dir.as_deref());
+    let fallback =
+        theme::default_theme_name(depth, std::env::var("COLORFGBG").ok().as_deref()).to_string();
+    let wanted = theme_flag
+        .map(str::to_string)
+        .or_else(|| config.theme.clone())
+        .unwrap_or(fallback);
+    let mut theming = Theming {
+        palette: theme::resolve(
+            set.get("dark").ok_or_else(|| anyhow::anyhow!("built-in dark theme missing"))?,
+            depth,
+        ),
+        set,
+        name: "dark".into(),
+        depth,
+    };
+    if let Err(e) = theming.select(&wanted) {
+        if theme_flag.is_some() {
+            anyhow::bail!("--theme: {e}");
+        }
+        let mut warnings = warnings;
+        warnings.push(format!("config theme: {e}; using dark"));
+        return Ok(Look {
+            theming,
+            clock: config.clock,
+            warnings,
+        });
+    }
+    Ok(Look {
+        theming,
+        clock: config.clock,
+        warnings,
+    })
+}
+
+pub fn rule_infos(runbook: &Runbook) -> HashMap<String, RuleInfo> {
+    runbook
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                RuleInfo {
+                    title: r.title.clone(),
+                    family: r.family,
+                    causes: r.causes.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The sources of one cockpit run; either may be absent.
+pub struct Sources<S, Q> {
+    pub store: Option<Arc<S>>,
+    pub monitor: Option<Arc<Q>>,
+    pub clock: Clock,
+}
+
+pub struct RunSpec {
+    pub env: EnvInfo,
+    pub look: Look,
+    pub config: Config,
+    pub runbook: Runbook,
+}
+
+/// Runs the cockpit in the terminal until the user quits or a signal arrives.
+pub async fn run<S: OrderStore, Q: QueueMonitor>(
+    spec: RunSpec,
+    sources: Sources<S, Q>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let orders_every = Duration::from_secs(spec.config.poll.orders_secs.max(1));
+    let queues_every = Duration::from_secs(spec.config.poll.queues_secs.max(1));
+
+    let mut guard = TerminalGuard::enter()
+        .map_err(|e| anyhow::anyhow!("could not set up the terminal: {e} (is this a TTY?)"))?;
+    let size = guard.terminal.size()?;
+
+    let mut state = State::new(StateInit {
+        env: spec.env,
+        now: Utc::now(),
+        clock: spec.look.clock,
+        theming: spec.look.theming,
+        thresholds: spec.config.thresholds.clone(),
+        keymap: Keymap::default(),
+        rules: rule_infos(&spec.runbook),
+        db: SourceStatus::new(
+            "db",
+            sources.store.as_ref().map(|s| s.describe()),
+            orders_every.as_secs(),
+        ),
+        broker: SourceStatus::new(
+            "mq",
+            sources.monitor.as_ref().map(|m| m.describe()),
+            queues_every.as_secs(),
+        ),
+        size: (size.width, size.height),
+    });
+    if let Some(w) = spec.look.warnings.first() {
+        state.warn(w.clone());
+    }
+
+    let (watch_tx, watch_rx) = watch::channel(None::<i64>);
+    let mut tasks = Vec::new();
+    if let Some(store) = &sources.store {
+        tasks.push(poller::spawn_order_poller(
+            store.clone(),
+            sources.clock.clone(),
+            orders_every,
+            tx.clone(),
+            cancel.clone(),
+        ));
+        tasks.push(poller::spawn_timeline_watcher(
+            store.clone(),
+            watch_rx,
+            orders_every,
+            tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    if let Some(monitor) = &sources.monitor {
+        tasks.push(poller::spawn_queue_poller(
+            monitor.clone(),
+            queues_every,
+            tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    spawn_signal_listener(tx.clone(), cancel.clone());
+
+    let store = sources.store.clone();
+    let lookup_tx = tx.clone();
+    let execute = move |effect: Effect| match effect {
+        Effect::WatchOrder(id) => {
+            let _ = watch_tx.send(id);
+        }
+        Effect::LookupOrder(order_no) => match &store {
+            Some(store) => poller::spawn_lookup(store.clone(), order_no, lookup_tx.clone()),
+            None => {
+                let _ = lookup_tx.try_send(Msg::OrderFound {
+                    order_no,
+                    result: Err(crate::sources::SourceError::new("no database configured")),
+                });
+            }
+        },
+    };
+    let events = crossterm::event::EventStream::new();
+    let result = crate::app::run(&mut guard.terminal, &mut state, &mut rx, events, execute).await;
+    cancel.cancel();
+    drop(guard);
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+    }
+    result
+}
+
+/// SIGTERM, SIGHUP (the SSH session went away) and SIGINT (when not in raw
+/// mode) end the cockpit through the same clean path as `q`.
+fn spawn_signal_listener(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("could not install signal handlers");
+            return;
+        };
+        let why = tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+            _ = int.recv() => "SIGINT",
+        };
+        let _ = tx.send(Msg::Terminate(why)).await;
+    });
+    #[cfg(not(unix))]
+    let _ = (tx, cancel);
+}

@@ -1,0 +1,223 @@
+//! Deterministic worlds for tests and benchmarks: a state filled with
+//! stuck orders, queues and a timeline, built without any I/O.
+//!
+//! Public (not `cfg(test)`) because integration tests and `cargo bench`
+//! use it too.
+
+use crate::action::Msg;
+use crate::config::{ClockMode, Thresholds};
+use crate::model::{
+    DetectionSnapshot, Family, OrderSummary, OrderView, QueueSnapshot, QueueStat, StuckOrder,
+    Timeline, TimelineEvent,
+};
+use crate::state::keys::Keymap;
+use crate::state::{EnvInfo, DemoInfo, RuleInfo, SourceStatus, State, StateInit, Theming, update};
+use crate::theme::{self, ColorDepth, ThemeSet};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::collections::HashMap;
+
+/// The fixed "now" of every fixture, so snapshots do not drift.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 14, 30, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+pub const RULES: [(&str, Family, &str, &str); 7] = [
+    ("ghost.pending_review", Family::Ghost, "processing", "Stuck in pending_review"),
+    ("ghost.paid_no_sync", Family::Ghost, "paid", "Paid, inventory never synced"),
+    ("ghost.lock_expired", Family::Ghost, "inventory_locked", "Inventory lock expired but held"),
+    ("split.delivered_in_transit", Family::Split, "delivered", "App delivered, logistics in transit"),
+    ("split.settled_unpaid", Family::Split, "settled", "Supplier settled, finance unpaid"),
+    ("zombie.processing", Family::Zombie, "processing", "Processing for over 24 h"),
+    ("zombie.risk_hold", Family::Zombie, "processing", "Risk hold for hours"),
+];
+
+pub fn rule_infos() -> HashMap<String, RuleInfo> {
+    RULES
+        .iter()
+        .map(|(id, family, _, title)| {
+            (
+                id.to_string(),
+                RuleInfo {
+                    title: title.to_string(),
+                    family: *family,
+                    causes: vec!["Consumer down".into(), "Callback lost".into()],
+                },
+            )
+        })
+        .collect()
+}
+
+/// `n` stuck orders spread over every rule, with ages from minutes to days.
+pub fn stuck_orders(n: usize) -> Vec<StuckOrder> {
+    (0..n)
+        .map(|i| {
+            let (rule, family, status, _) = RULES[i % RULES.len()];
+            let minutes = 17 + (i as i64 * 37) % (72 * 60);
+            StuckOrder {
+                order_id: 10_000 + i as i64,
+                order_no: format!("CO20261125-{:06}", i),
+                family,
+                rule_id: rule.to_string(),
+                status: status.to_string(),
+                since: now() - Duration::minutes(minutes),
+                sku: format!("SKU-{:04}", (i * 7) % 500),
+                supplier_id: 1000 + (i as i64 % 40),
+                amount_cents: 1_999 + (i as i64 * 7_919) % 2_000_000,
+                detail: match family {
+                    Family::Split => "logistics=in_transit".to_string(),
+                    Family::Ghost => "no inventory sync".to_string(),
+                    Family::Zombie => "erp=failed".to_string(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The reference topology with a consumer down on `logistics.updates`.
+pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
+    let names = [
+        "payment.callback",
+        "inventory.sync",
+        "fulfillment",
+        "logistics.updates",
+        "settlement",
+        "notify.customer",
+    ];
+    (0..samples)
+        .map(|t| {
+            let mut stats = Vec::new();
+            for (q, name) in names.iter().enumerate() {
+                let down = *name == "logistics.updates";
+                let ready = if down { 120 + 40 * t as u64 } else { ((t * (q + 3)) % 17) as u64 };
+                stats.push(QueueStat {
+                    name: name.to_string(),
+                    ready,
+                    unacked: if down { 0 } else { q as u64 },
+                    consumers: if down { 0 } else { 2 },
+                    publish_rate: Some(if down { 20.0 } else { 8.5 + q as f64 }),
+                    deliver_rate: Some(if down { 0.0 } else { 9.0 + q as f64 }),
+                });
+                stats.push(QueueStat {
+                    name: format!("{name}.dlq"),
+                    ready: if *name == "payment.callback" { 37 } else { 0 },
+                    unacked: 0,
+                    consumers: 0,
+                    publish_rate: None,
+                    deliver_rate: None,
+                });
+            }
+            stats
+        })
+        .collect()
+}
+
+/// A split-personality order's timeline with a long gap in it.
+pub fn timeline(order_id: i64, order_no: &str) -> Timeline {
+    let t0 = now() - Duration::hours(30);
+    let ev = |mins: i64, source: &str, kind: &str, status: &str, detail: &str| TimelineEvent {
+        occurred_at: t0 + Duration::minutes(mins),
+        source: source.into(),
+        kind: kind.into(),
+        status: status.into(),
+        detail: detail.into(),
+    };
+    Timeline {
+        order: OrderSummary {
+            order_id,
+            order_no: order_no.into(),
+            status: "delivered".into(),
+            payment_status: "paid".into(),
+            sku: "SKU-0042".into(),
+            quantity: 2,
+            supplier_id: 1007,
+            buyer_id: 88,
+            amount_cents: 25_800,
+            hold_reason: None,
+            created_at: t0,
+            status_changed_at: t0 + Duration::hours(28),
+        },
+        events: vec![
+            ev(0, "app", "created", "created", "order placed"),
+            ev(1, "payment", "payment_callback", "paid", "gateway ok"),
+            ev(2, "inventory", "inventory_synced", "inventory_locked", "reserved 2"),
+            ev(5, "fulfillment", "picked", "processing", "wave 12"),
+            ev(90, "logistics", "shipped", "shipped", "carrier SF"),
+            ev(28 * 60, "app", "delivered", "delivered", "buyer confirmed receipt"),
+        ],
+        views: vec![
+            OrderView { system: "app".into(), status: "delivered".into(), observed_at: t0 + Duration::hours(28) },
+            OrderView { system: "logistics".into(), status: "in_transit".into(), observed_at: t0 + Duration::minutes(90) },
+        ],
+    }
+}
+
+/// A state at `width`x`height` with the built-in theme `theme` resolved for
+/// `depth`, fed `orders` stuck orders, the queue samples and the first
+/// order's timeline.
+pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, orders: usize) -> State {
+    let set = ThemeSet::builtin_only();
+    let theme = set.get(theme_name).or_else(|| set.get("dark")).cloned();
+    let palette = match &theme {
+        Some(t) => theme::resolve(t, depth),
+        None => theme::Palette::default(),
+    };
+    let mut db = SourceStatus::new("db", Some("sqlite demo.db".into()), 2);
+    db.last_ok = Some(now());
+    let mut mq = SourceStatus::new("mq", Some("simulated broker".into()), 1);
+    mq.last_ok = Some(now());
+    let mut s = State::new(StateInit {
+        env: EnvInfo {
+            name: "demo".into(),
+            demo: Some(DemoInfo { seed: 42, speed: 1.0 }),
+            read_only: false,
+        },
+        now: now(),
+        clock: ClockMode::Utc,
+        theming: Theming {
+            set,
+            name: theme_name.to_string(),
+            depth,
+            palette,
+        },
+        thresholds: Thresholds::default(),
+        keymap: Keymap::default(),
+        rules: rule_infos(),
+        db,
+        broker: mq,
+        size: (width, height),
+    });
+    for (i, stats) in queue_stats(30).into_iter().enumerate() {
+        update(
+            &mut s,
+            Msg::Queues {
+                at: now() - Duration::seconds(30 - i as i64),
+                result: Ok(QueueSnapshot { as_of: now(), queues: stats }),
+            },
+        );
+    }
+    update(
+        &mut s,
+        Msg::Orders {
+            at: now(),
+            result: Ok(DetectionSnapshot {
+                as_of: now(),
+                orders: stuck_orders(orders),
+                rule_errors: vec![],
+                truncated_rules: vec![],
+            }),
+        },
+    );
+    if let Some(sel) = s.orders.selected().cloned() {
+        update(
+            &mut s,
+            Msg::Timeline {
+                order_id: sel.order_id,
+                result: Ok(Some(timeline(sel.order_id, &sel.order_no))),
+            },
+        );
+    }
+    update(&mut s, Msg::Tick(now()));
+    s
+}

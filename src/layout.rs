@@ -1,0 +1,147 @@
+//! Screen geometry: where each pane goes for a terminal size.
+//!
+//! Pure, and shared by `update` (which needs page sizes for scrolling) and
+//! `render` (which draws into the rectangles), so both always agree.
+
+use ratatui::layout::Rect;
+
+/// Below this the cockpit shows a "terminal too small" note instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Side-by-side orders and timeline from this size up.
+const WIDE_WIDTH: u16 = 120;
+const WIDE_HEIGHT: u16 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrangement {
+    /// Queues on top, orders and timeline side by side.
+    Wide,
+    /// Queues on top, then orders *or* timeline (whichever has focus).
+    Stacked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Screen {
+    pub arrangement: Arrangement,
+    pub status: Rect,
+    pub queues: Rect,
+    pub orders: Option<Rect>,
+    pub timeline: Option<Rect>,
+    pub message: Rect,
+    pub hints: Rect,
+}
+
+/// Rows a bordered table with one header line can show.
+pub fn table_rows(pane: Rect) -> usize {
+    pane.height.saturating_sub(3) as usize
+}
+
+/// Lines inside a bordered pane.
+pub fn inner_lines(pane: Rect) -> usize {
+    pane.height.saturating_sub(2) as usize
+}
+
+pub fn is_too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+/// Lays out the cockpit. `queue_rows` sizes the queue pane to its content;
+/// `timeline_focused` picks the lower pane in the stacked arrangement.
+pub fn screen(area: Rect, queue_rows: usize, timeline_focused: bool) -> Option<Screen> {
+    if is_too_small(area) {
+        return None;
+    }
+    let line = |y: u16| Rect::new(area.x, y, area.width, 1);
+    let status = line(area.y);
+    let hints = line(area.y + area.height - 1);
+    let message = line(area.y + area.height - 2);
+    let body = Rect::new(area.x, area.y + 1, area.width, area.height - 3);
+
+    let arrangement = if area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT {
+        Arrangement::Wide
+    } else {
+        Arrangement::Stacked
+    };
+    // The queue pane fits its rows (plus borders and header) but never takes
+    // more than ~40% of the body: stuck orders are what the engineer works on.
+    let wanted = queue_rows.max(1) as u16 + 3;
+    let cap = (body.height * 2 / 5).max(5);
+    let queues_h = wanted.min(cap);
+    let queues = Rect::new(body.x, body.y, body.width, queues_h);
+    let lower = Rect::new(
+        body.x,
+        body.y + queues_h,
+        body.width,
+        body.height - queues_h,
+    );
+    let (orders, timeline) = match arrangement {
+        Arrangement::Wide => {
+            let left = lower.width * 3 / 5;
+            (
+                Some(Rect::new(lower.x, lower.y, left, lower.height)),
+                Some(Rect::new(
+                    lower.x + left,
+                    lower.y,
+                    lower.width - left,
+                    lower.height,
+                )),
+            )
+        }
+        Arrangement::Stacked if timeline_focused => (None, Some(lower)),
+        Arrangement::Stacked => (Some(lower), None),
+    };
+    Some(Screen {
+        arrangement,
+        status,
+        queues,
+        orders,
+        timeline,
+        message,
+        hints,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_terminals_are_refused() {
+        assert!(screen(Rect::new(0, 0, 59, 24), 6, false).is_none());
+        assert!(screen(Rect::new(0, 0, 80, 15), 6, false).is_none());
+        assert!(screen(Rect::new(0, 0, 60, 16), 6, false).is_some());
+    }
+
+    #[test]
+    fn stacked_at_80x24_swaps_the_lower_pane_with_focus() {
+        let s = screen(Rect::new(0, 0, 80, 24), 6, false).unwrap();
+        assert_eq!(s.arrangement, Arrangement::Stacked);
+        assert_eq!(s.queues.height, 8);
+        let orders = s.orders.unwrap();
+        assert!(s.timeline.is_none());
+        assert_eq!(orders.y + orders.height, s.message.y);
+        assert_eq!(table_rows(orders), 10);
+        let t = screen(Rect::new(0, 0, 80, 24), 6, true).unwrap();
+        assert!(t.orders.is_none());
+        assert_eq!(t.timeline, Some(orders));
+    }
+
+    #[test]
+    fn wide_puts_orders_and_timeline_side_by_side_and_fills_the_screen() {
+        let s = screen(Rect::new(0, 0, 200, 60), 6, false).unwrap();
+        assert_eq!(s.arrangement, Arrangement::Wide);
+        let (o, t) = (s.orders.unwrap(), s.timeline.unwrap());
+        assert_eq!(o.x + o.width, t.x);
+        assert_eq!(t.x + t.width, 200);
+        assert_eq!(s.queues.height, 9);
+        assert_eq!(o.y + o.height, s.message.y);
+    }
+
+    #[test]
+    fn many_queues_do_not_crowd_out_the_orders() {
+        let s = screen(Rect::new(0, 0, 80, 24), 500, false).unwrap();
+        assert!(s.queues.height <= 8);
+        assert!(table_rows(s.orders.unwrap()) >= 8);
+    }
+}

@@ -1,0 +1,22 @@
+//! orderdeck: a terminal incident cockpit for consignment e-commerce orders.
+//!
+//! Layout follows one direction of imports: `cockpit` → `app` → (`state`,
+//! `ui`, `sources`); `ui` reads `state`; `state` does no I/O.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod cockpit;
+pub mod config;
+pub mod layout;
+pub mod logging;
+pub mod model;
+pub mod paths;
+pub mod runbook;
+pub mod sanitize;
+pub mod sources;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+pub mod fixtures;

@@ -1,0 +1,110 @@
+//! Tokio tasks that poll the sources and send results to the app.
+//!
+//! A poll that outlasts its interval makes the next tick skip rather than
+//! pile up: a cockpit must never become load on the database it watches.
+
+use super::{Clock, OrderStore, QueueMonitor};
+use crate::action::Msg;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+fn ticker(every: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval(every);
+    t.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    t
+}
+
+pub fn spawn_order_poller<S: OrderStore>(
+    store: Arc<S>,
+    clock: Clock,
+    every: Duration,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = ticker(every);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    let result = store.detect(clock()).await;
+                    if let Err(e) = &result {
+                        tracing::warn!(source = "db", error = %e, "detection poll failed");
+                    }
+                    if tx.send(Msg::Orders { at: Utc::now(), result }).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+pub fn spawn_queue_poller<Q: QueueMonitor>(
+    monitor: Arc<Q>,
+    every: Duration,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = ticker(every);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    let result = monitor.poll().await;
+                    if let Err(e) = &result {
+                        tracing::warn!(source = "broker", error = %e, "queue poll failed");
+                    }
+                    if tx.send(Msg::Queues { at: Utc::now(), result }).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Keeps the watched order's timeline live: fetched at once when the
+/// selection changes, then refreshed every `every`.
+pub fn spawn_timeline_watcher<S: OrderStore>(
+    store: Arc<S>,
+    mut watched: watch::Receiver<Option<i64>>,
+    every: Duration,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = ticker(every);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                changed = watched.changed() => {
+                    if changed.is_err() { break; }
+                    tick.reset();
+                }
+                _ = tick.tick() => {}
+            }
+            let Some(order_id) = *watched.borrow_and_update() else {
+                continue;
+            };
+            let result = store.timeline(order_id).await;
+            if tx.send(Msg::Timeline { order_id, result }).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// Resolves one order number in the background (for `:goto`).
+pub fn spawn_lookup<S: OrderStore>(store: Arc<S>, order_no: String, tx: mpsc::Sender<Msg>) {
+    tokio::spawn(async move {
+        let result = store.find_order_id(&order_no).await;
+        let _ = tx.send(Msg::OrderFound { order_no, result }).await;
+    });
+}

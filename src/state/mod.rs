@@ -1,0 +1,271 @@
+//! The cockpit's state and the pure `update` that changes it.
+//!
+//! Nothing here does I/O or knows about the terminal: messages come in,
+//! effects go out (see `crate::action`).
+
+pub mod filter;
+pub mod input;
+pub mod keys;
+pub mod orders;
+pub mod queues;
+pub mod scroll;
+pub mod timeline;
+mod update;
+
+pub use update::update;
+
+use crate::config::{ClockMode, Thresholds};
+use crate::model::{Family, format_age};
+use crate::theme::{ColorDepth, Palette, ThemeSet};
+use chrono::{DateTime, Utc};
+use input::LineInput;
+use keys::Keymap;
+use orders::OrdersTable;
+use queues::QueueTable;
+use std::collections::HashMap;
+use timeline::TimelinePane;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Queues,
+    Orders,
+    Timeline,
+}
+
+impl Pane {
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Queues => Pane::Orders,
+            Pane::Orders => Pane::Timeline,
+            Pane::Timeline => Pane::Queues,
+        }
+    }
+
+    pub fn prev(self) -> Pane {
+        self.next().next()
+    }
+}
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help { scroll: usize },
+    Command(LineInput),
+    /// Typing a filter; it applies as you type, Esc restores `previous`.
+    Filter {
+        input: LineInput,
+        previous: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// The last result, shown on the message line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub level: Level,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Health {
+    NotConfigured,
+    Connecting,
+    Ok,
+    Down(String),
+}
+
+/// Health of one source as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    pub label: &'static str,
+    /// Secret-free description (`sqlite demo.db`, `simulated broker`).
+    pub description: String,
+    pub health: Health,
+    /// Wall-clock time of the last good poll.
+    pub last_ok: Option<DateTime<Utc>>,
+    pub interval_secs: u64,
+}
+
+impl SourceStatus {
+    pub fn new(label: &'static str, description: Option<String>, interval_secs: u64) -> Self {
+        let health = if description.is_some() {
+            Health::Connecting
+        } else {
+            Health::NotConfigured
+        };
+        SourceStatus {
+            label,
+            description: description.unwrap_or_default(),
+            health,
+            last_ok: None,
+            interval_secs: interval_secs.max(1),
+        }
+    }
+
+    /// `ok 2s`, `stale 14s`, `down: reason (last ok 40s)`, `not configured`.
+    pub fn summary(&self, now: DateTime<Utc>) -> (Level, String) {
+        let age = self.last_ok.map(|t| (now - t).num_seconds().max(0));
+        match (&self.health, age) {
+            (Health::NotConfigured, _) => (Level::Info, "not configured".into()),
+            (Health::Connecting, _) => (Level::Info, "connecting".into()),
+            (Health::Ok, Some(a)) if a as u64 > self.interval_secs * 3 + 2 => {
+                (Level::Warn, format!("stale {}", format_age(a)))
+            }
+            (Health::Ok, Some(a)) => (Level::Info, format!("ok {}", format_age(a))),
+            (Health::Ok, None) => (Level::Info, "ok".into()),
+            (Health::Down(reason), Some(a)) => (
+                Level::Error,
+                format!("down: {reason} (data {} old)", format_age(a)),
+            ),
+            (Health::Down(reason), None) => (Level::Error, format!("down: {reason}")),
+        }
+    }
+}
+
+/// The environment the cockpit watches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvInfo {
+    pub name: String,
+    pub demo: Option<DemoInfo>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemoInfo {
+    pub seed: u64,
+    pub speed: f64,
+}
+
+/// What the runbook says about a rule, for the timeline pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleInfo {
+    pub title: String,
+    pub family: Family,
+    pub causes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Theming {
+    pub set: ThemeSet,
+    pub name: String,
+    pub depth: ColorDepth,
+    pub palette: Palette,
+}
+
+impl Theming {
+    /// Switches to `name`; errors list the themes there are.
+    pub fn select(&mut self, name: &str) -> Result<(), String> {
+        match self.set.get(name) {
+            Some(theme) => {
+                self.palette = crate::theme::resolve(theme, self.depth);
+                self.name = theme.name.clone();
+                Ok(())
+            }
+            None => Err(format!(
+                "no theme {name:?} (have: {})",
+                self.set.names().join(", ")
+            )),
+        }
+    }
+}
+
+pub struct State {
+    pub env: EnvInfo,
+    /// Wall clock, advanced by the 1 Hz tick.
+    pub now: DateTime<Utc>,
+    pub clock: ClockMode,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub queues: QueueTable,
+    pub orders: OrdersTable,
+    pub timeline: TimelinePane,
+    /// True when the timeline shows an order reached by `:goto` that is not
+    /// the table's selection; moving in the table unpins it.
+    pub timeline_pinned: bool,
+    pub db: SourceStatus,
+    pub broker: SourceStatus,
+    pub message: Option<Message>,
+    pub keymap: Keymap,
+    pub theming: Theming,
+    pub thresholds: Thresholds,
+    pub rules: HashMap<String, RuleInfo>,
+    /// Terminal size in cells.
+    pub size: (u16, u16),
+    /// Set by `update` when something visible changed; the loop draws and clears it.
+    pub needs_redraw: bool,
+    pub quit: bool,
+}
+
+/// Everything `State::new` needs from configuration and the command line.
+pub struct StateInit {
+    pub env: EnvInfo,
+    pub now: DateTime<Utc>,
+    pub clock: ClockMode,
+    pub theming: Theming,
+    pub thresholds: Thresholds,
+    pub keymap: Keymap,
+    pub rules: HashMap<String, RuleInfo>,
+    pub db: SourceStatus,
+    pub broker: SourceStatus,
+    pub size: (u16, u16),
+}
+
+impl State {
+    pub fn new(init: StateInit) -> State {
+        let mut state = State {
+            env: init.env,
+            now: init.now,
+            clock: init.clock,
+            focus: Pane::Orders,
+            mode: Mode::Normal,
+            queues: QueueTable::default(),
+            orders: OrdersTable::default(),
+            timeline: TimelinePane::default(),
+            timeline_pinned: false,
+            db: init.db,
+            broker: init.broker,
+            message: None,
+            keymap: init.keymap,
+            theming: init.theming,
+            thresholds: init.thresholds,
+            rules: init.rules,
+            size: init.size,
+            needs_redraw: true,
+            quit: false,
+        };
+        update::relayout(&mut state);
+        state
+    }
+
+    pub fn palette(&self) -> &Palette {
+        &self.theming.palette
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Info,
+            text: text.into(),
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Warn,
+            text: text.into(),
+        });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Error,
+            text: text.into(),
+        });
+    }
+}

@@ -1,0 +1,419 @@
+//! `update(state, msg) -> effects`: every behaviour of the cockpit core.
+
+use super::filter::Filter;
+use super::input::{Edit, LineInput};
+use super::keys::{Action, Key, KeyCode};
+use super::orders::{OrderColumn, Sort};
+use super::{Health, Mode, Pane, State};
+use crate::action::{Effect, Msg};
+use crate::config::ClockMode;
+use crate::layout;
+use ratatui::layout::Rect;
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match msg {
+        Msg::Key(key) => {
+            on_key(state, key, &mut effects);
+            state.needs_redraw = true;
+        }
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            state.needs_redraw = true;
+        }
+        Msg::Tick(now) => {
+            // The clock and source ages are on screen: a new second is a change.
+            let new_second = now.timestamp() != state.now.timestamp();
+            state.now = now;
+            state.needs_redraw |= new_second;
+        }
+        Msg::Orders { at, result } => match result {
+            Ok(snap) => {
+                let changed = state.orders.ingest(
+                    snap.as_of,
+                    snap.orders,
+                    snap.rule_errors,
+                    snap.truncated_rules,
+                );
+                let was_ok = state.db.health == Health::Ok;
+                state.db.health = Health::Ok;
+                state.db.last_ok = Some(at);
+                state.needs_redraw |= changed || !was_ok;
+            }
+            Err(e) => {
+                state.db.health = Health::Down(e.0);
+                state.needs_redraw = true;
+            }
+        },
+        Msg::Queues { at, result } => match result {
+            Ok(snap) => {
+                let changed = state.queues.ingest(snap.as_of, &snap.queues);
+                let was_ok = state.broker.health == Health::Ok;
+                state.broker.health = Health::Ok;
+                state.broker.last_ok = Some(at);
+                state.needs_redraw |= changed || !was_ok;
+            }
+            Err(e) => {
+                state.broker.health = Health::Down(e.0);
+                state.needs_redraw = true;
+            }
+        },
+        Msg::Timeline { order_id, result } => {
+            let changed = state
+                .timeline
+                .ingest(order_id, result.map_err(|e| e.0));
+            state.needs_redraw |= changed;
+        }
+        Msg::OrderFound { order_no, result } => {
+            match result {
+                Ok(Some(order_id)) => {
+                    state.timeline_pinned = true;
+                    if state.timeline.show(Some(order_id)) {
+                        effects.push(Effect::WatchOrder(Some(order_id)));
+                    }
+                    state.focus = Pane::Timeline;
+                    state.info(format!(
+                        "{order_no} is not stuck; showing its timeline"
+                    ));
+                }
+                Ok(None) => state.warn(format!("no order {order_no}")),
+                Err(e) => state.error(format!("could not look up {order_no}: {e}")),
+            }
+            state.needs_redraw = true;
+        }
+        Msg::Terminate(why) => {
+            state.quit = true;
+            state.info(format!("leaving on {why}"));
+        }
+    }
+    relayout(state);
+    sync_timeline(state, &mut effects);
+    effects
+}
+
+/// Recomputes page sizes from the layout so paging moves by what is visible.
+pub(super) fn relayout(state: &mut State) {
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    let Some(screen) = layout::screen(area, state.queues.rows.len(), state.focus == Pane::Timeline)
+    else {
+        return;
+    };
+    let qlen = state.queues.rows.len();
+    state
+        .queues
+        .scroll
+        .set_page(layout::table_rows(screen.queues), qlen);
+    if let Some(orders) = screen.orders.or(screen.timeline) {
+        let olen = state.orders.visible_len();
+        state
+            .orders
+            .scroll
+            .set_page(layout::table_rows(orders), olen);
+    }
+}
+
+/// Keeps the timeline on the selected order (unless pinned by `:goto`).
+fn sync_timeline(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.timeline_pinned {
+        return;
+    }
+    let selected = state.orders.selected().map(|o| o.order_id);
+    if state.timeline.show(selected) {
+        effects.push(Effect::WatchOrder(selected));
+    }
+}
+
+fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
+    if key.is_interrupt() {
+        state.quit = true;
+        return;
+    }
+    match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Normal => on_normal_key(state, key, effects),
+        Mode::Help { scroll } => on_help_key(state, key, scroll),
+        Mode::Command(mut input) => match input.handle(key) {
+            Edit::Submit => run_command(state, input.text.trim(), effects),
+            Edit::Cancel => {}
+            _ => state.mode = Mode::Command(input),
+        },
+        Mode::Filter {
+            mut input,
+            previous,
+        } => on_filter_key(state, key, &mut input, previous),
+    }
+}
+
+fn on_help_key(state: &mut State, key: Key, scroll: usize) {
+    let close = matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+        || matches!(state.keymap.action_for(key), Some(Action::Help | Action::Quit));
+    if close {
+        return;
+    }
+    let scroll = match state.keymap.action_for(key) {
+        Some(Action::Down) => scroll + 1,
+        Some(Action::Up) => scroll.saturating_sub(1),
+        Some(Action::PageDown) => scroll + 10,
+        Some(Action::PageUp) => scroll.saturating_sub(10),
+        Some(Action::Top) => 0,
+        _ => scroll,
+    };
+    state.mode = Mode::Help { scroll };
+}
+
+fn on_filter_key(state: &mut State, key: Key, input: &mut LineInput, previous: String) {
+    match input.handle(key) {
+        Edit::Submit => match Filter::parse(&input.text) {
+            Ok(f) => {
+                let shown = state.orders.visible_len();
+                let empty = f.is_empty();
+                state.orders.set_filter(f);
+                if empty {
+                    state.info("filter cleared");
+                } else {
+                    state.info(format!(
+                        "filter: {} of {} rows",
+                        state.orders.visible_len(),
+                        state.orders.total_len().max(shown)
+                    ));
+                }
+            }
+            Err(e) => {
+                state.error(e);
+                state.mode = Mode::Filter {
+                    input: input.clone(),
+                    previous,
+                };
+            }
+        },
+        Edit::Cancel => {
+            if let Ok(f) = Filter::parse(&previous) {
+                state.orders.set_filter(f);
+            }
+            state.message = None;
+        }
+        Edit::Changed => {
+            // Live filtering; a half-typed `family:zom` is not an error yet,
+            // it just leaves the last valid filter in place.
+            if let Ok(f) = Filter::parse(&input.text) {
+                state.orders.set_filter(f);
+            }
+            state.mode = Mode::Filter {
+                input: input.clone(),
+                previous,
+            };
+        }
+        Edit::Moved | Edit::Ignored => {
+            state.mode = Mode::Filter {
+                input: input.clone(),
+                previous,
+            };
+        }
+    }
+}
+
+fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
+    let Some(action) = state.keymap.action_for(key) else {
+        return;
+    };
+    match action {
+        Action::Quit => state.quit = true,
+        Action::Help => state.mode = Mode::Help { scroll: 0 },
+        Action::CommandLine => state.mode = Mode::Command(LineInput::default()),
+        Action::Filter => {
+            let current = state.orders.filter.source().to_string();
+            state.focus = Pane::Orders;
+            state.mode = Mode::Filter {
+                input: LineInput::with_text(&current),
+                previous: current,
+            };
+        }
+        Action::FocusNext => state.focus = state.focus.next(),
+        Action::FocusPrev => state.focus = state.focus.prev(),
+        Action::FocusQueues => state.focus = Pane::Queues,
+        Action::FocusOrders => state.focus = Pane::Orders,
+        Action::FocusTimeline => state.focus = Pane::Timeline,
+        Action::Down => move_in_focus(state, 1),
+        Action::Up => move_in_focus(state, -1),
+        Action::PageDown => page_in_focus(state, true),
+        Action::PageUp => page_in_focus(state, false),
+        Action::Top => jump_in_focus(state, false),
+        Action::Bottom => jump_in_focus(state, true),
+        Action::Open => {
+            if state.focus == Pane::Orders && state.orders.selected().is_some() {
+                state.timeline_pinned = false;
+                state.focus = Pane::Timeline;
+            }
+        }
+        Action::Back => {
+            if state.focus == Pane::Timeline {
+                state.focus = Pane::Orders;
+            } else if !state.orders.filter.is_empty() {
+                state.orders.set_filter(Filter::default());
+                state.info("filter cleared");
+            }
+            if state.timeline_pinned {
+                state.timeline_pinned = false;
+            }
+        }
+        Action::SortNext => {
+            state.orders.sort_next_column();
+            announce_sort(state);
+        }
+        Action::SortReverse => {
+            state.orders.reverse_sort();
+            announce_sort(state);
+        }
+        Action::CycleTheme => {
+            let next = state.theming.set.next_after(&state.theming.name).to_string();
+            match state.theming.select(&next) {
+                Ok(()) => state.info(format!("theme {next}")),
+                Err(e) => state.error(e),
+            }
+        }
+        Action::ToggleClock => {
+            state.clock = match state.clock {
+                ClockMode::Utc => ClockMode::Local,
+                ClockMode::Local => ClockMode::Utc,
+            };
+        }
+    }
+    let _ = effects;
+}
+
+fn announce_sort(state: &mut State) {
+    let s = state.orders.sort;
+    state.info(format!(
+        "sorted by {} {}",
+        s.column.name(),
+        if s.descending { "desc" } else { "asc" }
+    ));
+}
+
+fn move_in_focus(state: &mut State, delta: isize) {
+    match state.focus {
+        Pane::Queues => {
+            let len = state.queues.rows.len();
+            state.queues.scroll.move_by(delta, len);
+        }
+        Pane::Orders => {
+            state.timeline_pinned = false;
+            state.orders.move_cursor(delta);
+        }
+        Pane::Timeline => {
+            state.timeline.scroll = state.timeline.scroll.saturating_add_signed(delta);
+        }
+    }
+}
+
+fn page_in_focus(state: &mut State, down: bool) {
+    let page = match state.focus {
+        Pane::Queues => state.queues.scroll.page,
+        Pane::Orders | Pane::Timeline => state.orders.scroll.page,
+    }
+    .max(1) as isize;
+    move_in_focus(state, if down { page } else { -page });
+}
+
+fn jump_in_focus(state: &mut State, to_end: bool) {
+    match state.focus {
+        Pane::Queues => {
+            let len = state.queues.rows.len();
+            let pos = if to_end { len.saturating_sub(1) } else { 0 };
+            state.queues.scroll.set_cursor(pos, len);
+        }
+        Pane::Orders => {
+            state.timeline_pinned = false;
+            let pos = if to_end { usize::MAX } else { 0 };
+            state.orders.cursor_to(pos);
+        }
+        Pane::Timeline => {
+            // The renderer clamps an oversized scroll to the last page.
+            state.timeline.scroll = if to_end { usize::MAX / 2 } else { 0 };
+        }
+    }
+}
+
+/// The commands of the `:` line. Errors say what would have worked.
+fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
+    let (cmd, arg) = match line.split_once(char::is_whitespace) {
+        Some((c, a)) => (c, a.trim()),
+        None => (line, ""),
+    };
+    match cmd {
+        "" => {}
+        "q" | "q!" | "quit" | "qa" => state.quit = true,
+        "help" | "h" => state.mode = Mode::Help { scroll: 0 },
+        "theme" if arg.is_empty() => state.info(format!(
+            "theme {} (have: {})",
+            state.theming.name,
+            state.theming.set.names().join(", ")
+        )),
+        "theme" => match state.theming.select(arg) {
+            Ok(()) => state.info(format!("theme {arg}")),
+            Err(e) => state.error(e),
+        },
+        "sort" => {
+            let mut words = arg.split_whitespace();
+            let col = words.next().and_then(OrderColumn::parse);
+            let dir = words.next();
+            match (col, dir) {
+                (Some(column), None | Some("asc" | "desc")) => {
+                    let descending = match dir {
+                        Some(d) => d == "desc",
+                        None => matches!(column, OrderColumn::Age | OrderColumn::Amount),
+                    };
+                    state.orders.set_sort(Sort { column, descending });
+                    announce_sort(state);
+                }
+                _ => state.error(format!(
+                    ":sort needs a column ({}) and optionally asc or desc",
+                    OrderColumn::ALL.map(|c| c.name()).join(", ")
+                )),
+            }
+        }
+        "filter" | "f" => match Filter::parse(arg) {
+            Ok(f) => {
+                let empty = f.is_empty();
+                state.orders.set_filter(f);
+                state.focus = Pane::Orders;
+                if empty {
+                    state.info("filter cleared");
+                } else {
+                    state.info(format!(
+                        "filter: {} of {} rows",
+                        state.orders.visible_len(),
+                        state.orders.total_len()
+                    ));
+                }
+            }
+            Err(e) => state.error(e),
+        },
+        "goto" | "g" if arg.is_empty() => state.error(":goto needs an order number"),
+        "goto" | "g" => {
+            let order_no = arg.to_string();
+            if state.orders.select_order_no(&order_no) {
+                state.timeline_pinned = false;
+                state.focus = Pane::Timeline;
+            } else if !state.orders.filter.is_empty() && {
+                // It may be hidden by the filter: clear it and try again.
+                state.orders.set_filter(Filter::default());
+                state.orders.select_order_no(&order_no)
+            } {
+                state.timeline_pinned = false;
+                state.focus = Pane::Timeline;
+                state.info(format!("filter cleared to show {order_no}"));
+            } else {
+                state.info(format!("looking up {order_no}…"));
+                effects.push(Effect::LookupOrder(order_no));
+            }
+        }
+        "clock" => match arg {
+            "utc" => state.clock = ClockMode::Utc,
+            "local" => state.clock = ClockMode::Local,
+            _ => state.error(":clock takes utc or local"),
+        },
+        other => state.error(format!(
+            "unknown command :{other} (try :q, :theme NAME, :sort COL, :filter EXPR, :goto ORDER_NO, :clock utc|local, :help)"
+        )),
+    }
+}

@@ -1,0 +1,87 @@
+//! Entering and leaving the TUI, so that the shell always comes back clean:
+//! on quit, on Ctrl-C, on SIGTERM and on panic.
+
+use crossterm::cursor::Show;
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{self, BufWriter, Stdout, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Raw mode and the alternate screen; the guard restores them when dropped.
+pub struct TerminalGuard {
+    pub terminal: Tui,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen) {
+            restore();
+            return Err(e);
+        }
+        // Buffered so that a frame goes out in one write, not one per cell run.
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
+        match Terminal::new(backend) {
+            Ok(mut terminal) => {
+                let _ = terminal.hide_cursor();
+                let _ = terminal.clear();
+                Ok(TerminalGuard { terminal })
+            }
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.flush();
+        restore();
+    }
+}
+
+/// Puts the terminal back. Idempotent, and safe to call from a panic hook.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut out = io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+/// Restores the terminal *before* the panic message is printed, so the
+/// message is readable and the shell is usable, then says where the log is.
+pub fn install_panic_hook(log_file: Option<PathBuf>) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        tracing::error!(panic = %info, "orderdeck panicked");
+        previous(info);
+        match &log_file {
+            Some(p) => eprintln!("orderdeck crashed; the log is at {}", p.display()),
+            None => eprintln!("orderdeck crashed (no log file could be opened)"),
+        }
+    }));
+}

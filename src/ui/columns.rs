@@ -1,0 +1,101 @@
+//! Fitting table columns into the width there is.
+//!
+//! Columns have a priority: when the pane is narrow the least important ones
+//! are dropped whole, so no number is ever cut in half; text columns marked
+//! flexible share what is left over.
+
+#[derive(Debug, Clone, Copy)]
+pub struct Column<K> {
+    pub key: K,
+    /// Width the content needs (numbers: their widest value).
+    pub width: usize,
+    /// Flexible columns may shrink to `min` and grow into spare space.
+    pub min: usize,
+    pub flexible: bool,
+    /// Lower is more important.
+    pub priority: u8,
+}
+
+/// Chooses columns (keeping their original order) and their widths so that
+/// widths plus one space between columns fit in `total`.
+pub fn fit<K: Copy>(columns: &[Column<K>], total: usize) -> Vec<(K, usize)> {
+    let mut by_priority: Vec<usize> = (0..columns.len()).collect();
+    by_priority.sort_by_key(|&i| columns[i].priority);
+    let mut chosen: Vec<usize> = Vec::new();
+    for &i in &by_priority {
+        let c = &columns[i];
+        let need_min: usize = chosen
+            .iter()
+            .map(|&j| min_width(&columns[j]))
+            .sum::<usize>()
+            + min_width(c)
+            + chosen.len();
+        if need_min <= total {
+            chosen.push(i);
+        }
+    }
+    chosen.sort_unstable();
+    let mut widths: Vec<usize> = chosen.iter().map(|&i| min_width(&columns[i])).collect();
+    let used: usize = widths.iter().sum::<usize>() + chosen.len().saturating_sub(1);
+    let mut spare = total.saturating_sub(used);
+    // First let flexible columns grow to what their content wants...
+    for (slot, &i) in chosen.iter().enumerate() {
+        let c = &columns[i];
+        if c.flexible && c.width > widths[slot] {
+            let grow = (c.width - widths[slot]).min(spare);
+            widths[slot] += grow;
+            spare -= grow;
+        }
+    }
+    // ...then give the rest to the last flexible column so the table fills the pane.
+    if let Some(slot) = chosen.iter().rposition(|&i| columns[i].flexible) {
+        widths[slot] += spare;
+    }
+    chosen
+        .iter()
+        .zip(widths)
+        .map(|(&i, w)| (columns[i].key, w))
+        .collect()
+}
+
+fn min_width<K>(c: &Column<K>) -> usize {
+    if c.flexible { c.min } else { c.width }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(key: &'static str, width: usize, priority: u8, flexible: bool) -> Column<&'static str> {
+        Column {
+            key,
+            width,
+            min: if flexible { 4 } else { width },
+            flexible,
+            priority,
+        }
+    }
+
+    #[test]
+    fn everything_fits_when_there_is_room_and_flex_takes_the_rest() {
+        let cols = [col("a", 5, 0, false), col("b", 10, 1, true), col("c", 3, 2, false)];
+        let got = fit(&cols, 30);
+        assert_eq!(got, vec![("a", 5), ("b", 20), ("c", 3)]);
+    }
+
+    #[test]
+    fn least_important_columns_drop_whole_and_order_is_kept() {
+        let cols = [col("a", 5, 2, false), col("b", 8, 0, false), col("c", 6, 1, false)];
+        let got = fit(&cols, 16);
+        assert_eq!(got, vec![("b", 8), ("c", 6)]);
+        // Fixed columns keep their full width: never cut.
+        assert!(got.iter().all(|(k, w)| (*k != "b" || *w == 8) && (*k != "c" || *w == 6)));
+    }
+
+    #[test]
+    fn flexible_columns_shrink_to_their_minimum() {
+        let cols = [col("n", 6, 0, false), col("t", 40, 1, true)];
+        let got = fit(&cols, 12);
+        assert_eq!(got, vec![("n", 6), ("t", 5)]);
+    }
+}

@@ -1,0 +1,181 @@
+//! `render(&state, frame)`: draws the cockpit from the state alone.
+
+mod columns;
+mod help;
+mod orders;
+mod queues;
+mod status_bar;
+pub mod text;
+mod timeline;
+
+use crate::layout;
+use crate::state::{Level, Mode, Pane, State};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+pub fn render(state: &State, frame: &mut Frame) {
+    let area = frame.area();
+    let palette = state.palette();
+    frame.render_widget(Block::new().style(palette.base), area);
+    let Some(screen) = layout::screen(
+        area,
+        state.queues.rows.len(),
+        state.focus == Pane::Timeline,
+    ) else {
+        render_too_small(state, frame, area);
+        return;
+    };
+    status_bar::render(state, frame, screen.status);
+    queues::render(state, frame, screen.queues);
+    if let Some(r) = screen.orders {
+        orders::render(state, frame, r);
+    }
+    if let Some(r) = screen.timeline {
+        timeline::render(state, frame, r);
+    }
+    render_message_line(state, frame, screen.message);
+    render_hints(state, frame, screen.hints);
+    if let Mode::Help { scroll } = state.mode {
+        help::render(state, frame, area, scroll);
+    }
+}
+
+/// A bordered pane whose border and title show whether it has focus.
+pub(crate) fn pane_block<'a>(state: &State, pane: Pane, title: Line<'a>) -> Block<'a> {
+    let p = state.palette();
+    let focused = state.focus == pane;
+    let (border_style, border_type) = if focused {
+        (p.border_focused, BorderType::Thick)
+    } else {
+        (p.border, BorderType::Plain)
+    };
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(border_type)
+        .border_style(border_style)
+        .title(title)
+}
+
+/// `2 Stuck orders` style pane title, the number being the focus key.
+pub(crate) fn pane_title<'a>(state: &State, key: char, name: &str, extra: Vec<Span<'a>>) -> Line<'a> {
+    let p = state.palette();
+    let mut spans = vec![
+        Span::styled(format!(" {key} "), p.muted),
+        Span::styled(name.to_string(), p.title),
+    ];
+    spans.extend(extra);
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
+fn render_too_small(state: &State, frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "terminal too small: {}x{} — orderdeck needs at least {}x{} (q quits)",
+        area.width,
+        area.height,
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT
+    );
+    let y = area.height / 2;
+    let r = Rect::new(area.x, area.y + y, area.width, area.height.saturating_sub(y));
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(state.palette().warn)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+fn render_message_line(state: &State, frame: &mut Frame, area: Rect) {
+    let p = state.palette();
+    match &state.mode {
+        Mode::Command(input) | Mode::Filter { input, .. } => {
+            let prompt = if matches!(state.mode, Mode::Command(_)) { ":" } else { "/" };
+            let visible = text::cell(&input.text, area.width.saturating_sub(2) as usize, false);
+            let line = Line::from(vec![
+                Span::styled(prompt, p.accent),
+                Span::styled(visible, p.text),
+            ]);
+            frame.render_widget(Paragraph::new(line), area);
+            let before: String = input.text.chars().take(input.cursor).collect();
+            let x = 1 + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
+            frame.set_cursor_position((area.x + x.min(area.width.saturating_sub(1)), area.y));
+        }
+        _ => {
+            let (style, msg) = match (&state.message, state.orders.rule_errors.first()) {
+                (Some(m), _) => (level_style(state, m.level), m.text.clone()),
+                (None, Some(e)) => (
+                    p.warn,
+                    format!("rule {} failed: {}", e.rule_id, e.message),
+                ),
+                (None, None) => (p.muted, String::new()),
+            };
+            let msg = text::cell(&crate::sanitize::sanitize(&msg), area.width as usize, false);
+            frame.render_widget(Paragraph::new(Span::styled(msg, style)), area);
+        }
+    }
+}
+
+pub(crate) fn level_style(state: &State, level: Level) -> Style {
+    let p = state.palette();
+    match level {
+        Level::Info => p.text,
+        Level::Warn => p.warn,
+        Level::Error => p.critical,
+    }
+}
+
+fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
+    use crate::state::keys::Action;
+    let p = state.palette();
+    let pairs: Vec<(String, &str)> = match &state.mode {
+        Mode::Command(_) => vec![
+            ("Enter".into(), "run"),
+            ("Esc".into(), "cancel"),
+            (":q".into(), "quit"),
+            (":theme".into(), "NAME"),
+            (":sort".into(), "COL"),
+            (":filter".into(), "EXPR"),
+            (":goto".into(), "ORDER_NO"),
+        ],
+        Mode::Filter { .. } => vec![
+            ("Enter".into(), "apply"),
+            ("Esc".into(), "cancel"),
+            ("family:".into(), "ghost|split|zombie"),
+            ("status:".into(), ""),
+            ("rule:".into(), ""),
+            ("sku:".into(), ""),
+            ("-term".into(), "exclude"),
+        ],
+        Mode::Help { .. } => vec![("Esc".into(), "close"), ("j/k".into(), "scroll")],
+        Mode::Normal => {
+            let mut actions = vec![Action::Help, Action::CommandLine, Action::Filter, Action::FocusNext];
+            match state.focus {
+                Pane::Orders => actions.extend([Action::Open, Action::SortNext]),
+                Pane::Timeline => actions.push(Action::Back),
+                Pane::Queues => {}
+            }
+            actions.extend([Action::CycleTheme, Action::ToggleClock, Action::Quit]);
+            actions
+                .into_iter()
+                .filter_map(|a| state.keymap.primary(a).map(|k| (k.to_string(), a.hint())))
+                .collect()
+        }
+    };
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    for (key, what) in pairs {
+        let piece = key.chars().count() + what.chars().count() + 3;
+        if used + piece > area.width as usize {
+            break;
+        }
+        used += piece;
+        spans.push(Span::styled(format!(" {key}"), p.accent));
+        spans.push(Span::styled(format!(" {what} "), p.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

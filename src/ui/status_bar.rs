@@ -1,0 +1,130 @@
+//! The top line: where you are, whether you can trust what you see, and how
+//! bad it is. Segments drop from the least important when space is short.
+
+use super::text;
+use crate::model::{Family, format_amount};
+use crate::state::{Level, SourceStatus, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+struct Segment {
+    spans: Vec<Span<'static>>,
+    /// Lower is kept longer.
+    priority: u8,
+}
+
+impl Segment {
+    fn width(&self) -> usize {
+        self.spans.iter().map(|s| s.content.width()).sum::<usize>() + 1
+    }
+}
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let p = state.palette();
+    let mut segments = vec![Segment {
+        spans: vec![Span::styled(" orderdeck", p.title)],
+        priority: 3,
+    }];
+    if let Some(demo) = state.env.demo {
+        let speed = if (demo.speed - 1.0).abs() > f64::EPSILON {
+            format!(" ×{}", demo.speed)
+        } else {
+            String::new()
+        };
+        segments.push(Segment {
+            spans: vec![Span::styled(format!(" DEMO{speed} "), p.badge_demo)],
+            priority: 0,
+        });
+    } else {
+        segments.push(Segment {
+            spans: vec![Span::styled(format!("env {}", state.env.name), p.accent)],
+            priority: 1,
+        });
+    }
+    if state.env.read_only {
+        segments.push(Segment {
+            spans: vec![Span::styled(" READ-ONLY ".to_string(), p.badge_readonly)],
+            priority: 0,
+        });
+    }
+    segments.push(source_segment(state, &state.db));
+    segments.push(source_segment(state, &state.broker));
+
+    let mut fam = Vec::new();
+    for f in Family::ALL {
+        let n = state.orders.counts.get(f);
+        let style = if n > 0 { p.family(f) } else { p.muted };
+        fam.push(Span::styled(format!("{} ", f.as_str()), p.muted));
+        fam.push(Span::styled(format!("{n} "), style));
+    }
+    segments.push(Segment {
+        spans: fam,
+        priority: 1,
+    });
+    if state.orders.counts.amount_cents > 0 {
+        segments.push(Segment {
+            spans: vec![Span::styled(
+                format!("stuck {}", format_amount(state.orders.counts.amount_cents)),
+                p.warn,
+            )],
+            priority: 4,
+        });
+    }
+
+    let clock = text::clock(state.now, state.clock);
+    let clock_w = clock.width() + 1;
+    let budget = (area.width as usize).saturating_sub(clock_w);
+    // Drop least important segments until the rest fits.
+    let mut keep: Vec<bool> = vec![true; segments.len()];
+    let mut total: usize = segments.iter().map(Segment::width).sum();
+    while total > budget {
+        let Some((i, _)) = segments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep[*i])
+            .max_by_key(|(i, s)| (s.priority, *i))
+        else {
+            break;
+        };
+        keep[i] = false;
+        total -= segments[i].width();
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    for (seg, k) in segments.into_iter().zip(keep) {
+        if k {
+            spans.extend(seg.spans);
+            spans.push(Span::raw(" "));
+        }
+    }
+    let pad = budget.saturating_sub(total);
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(format!("{clock} "), p.muted));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(p.base), area);
+}
+
+fn source_segment(state: &State, src: &SourceStatus) -> Segment {
+    let p = state.palette();
+    let (level, summary) = src.summary(state.now);
+    let style: Style = match level {
+        Level::Info => p.ok,
+        Level::Warn => p.warn,
+        Level::Error => p.critical,
+    };
+    let dot = match level {
+        Level::Info => "●",
+        Level::Warn => "◐",
+        Level::Error => "✖",
+    };
+    let summary = text::cell(&summary, 40, false).trim_end().to_string();
+    Segment {
+        spans: vec![
+            Span::styled(format!("{} ", src.label), p.muted),
+            Span::styled(format!("{dot} {summary}"), style),
+        ],
+        priority: 2,
+    }
+}

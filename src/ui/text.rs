@@ -1,0 +1,86 @@
+//! Small text helpers shared by the panes.
+
+use crate::config::ClockMode;
+use crate::sanitize::fit_width;
+use chrono::{DateTime, Local, Utc};
+use ratatui::text::Span;
+use ratatui::style::Style;
+use unicode_width::UnicodeWidthStr;
+
+/// A cell's text cut to `width` columns (with `…`) and padded or aligned.
+pub fn cell(s: &str, width: usize, right: bool) -> String {
+    let fitted = fit_width(s, width);
+    let pad = width.saturating_sub(fitted.width());
+    if right {
+        format!("{}{}", " ".repeat(pad), fitted)
+    } else {
+        format!("{}{}", fitted, " ".repeat(pad))
+    }
+}
+
+pub fn span(s: &str, width: usize, right: bool, style: Style) -> Span<'static> {
+    Span::styled(cell(s, width, right), style)
+}
+
+/// `HH:MM:SS` in the chosen clock, with a zone marker.
+pub fn clock(now: DateTime<Utc>, mode: ClockMode) -> String {
+    match mode {
+        ClockMode::Utc => now.format("%H:%M:%S UTC").to_string(),
+        ClockMode::Local => now.with_timezone(&Local).format("%H:%M:%S %Z").to_string(),
+    }
+}
+
+/// `MM-DD HH:MM:SS` for timeline rows.
+pub fn timestamp(t: DateTime<Utc>, mode: ClockMode) -> String {
+    match mode {
+        ClockMode::Utc => t.format("%m-%d %H:%M:%S").to_string(),
+        ClockMode::Local => t.with_timezone(&Local).format("%m-%d %H:%M:%S").to_string(),
+    }
+}
+
+/// Thousands-separated whole number, for counts in titles and cells.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A rate per second, short: `0`, `4.2`, `37`, `1.2k`.
+pub fn rate(r: Option<f64>) -> String {
+    match r {
+        None => "–".into(),
+        Some(r) if r.abs() < 0.05 => "0".into(),
+        Some(r) if r.abs() < 10.0 => format!("{r:.1}"),
+        Some(r) if r.abs() < 1000.0 => format!("{r:.0}"),
+        Some(r) => format!("{:.1}k", r / 1000.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_align_and_never_exceed_their_width() {
+        assert_eq!(cell("42", 5, true), "   42");
+        assert_eq!(cell("ab", 4, false), "ab  ");
+        assert_eq!(cell("abcdefgh", 5, false), "abcd…");
+        assert_eq!(cell("寄售订单", 5, false).width(), 5);
+    }
+
+    #[test]
+    fn counts_and_rates_are_short() {
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(12), "12");
+        assert_eq!(rate(Some(0.01)), "0");
+        assert_eq!(rate(Some(4.25)), "4.2");
+        assert_eq!(rate(Some(1520.0)), "1.5k");
+        assert_eq!(rate(None), "–");
+    }
+}

@@ -1,0 +1,237 @@
+//! The whole screen through ratatui's TestBackend: snapshots at the sizes
+//! and themes that matter, and properties every frame must have.
+
+use orderdeck::action::Msg;
+use orderdeck::fixtures;
+use orderdeck::model::{DetectionSnapshot, format_amount};
+use orderdeck::state::keys::{Key, KeyCode};
+use orderdeck::state::{State, update};
+use orderdeck::theme::ColorDepth;
+use orderdeck::ui::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+fn draw(state: &State) -> Buffer {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| render(state, f)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn keys(s: &mut State, typed: &str) {
+    for c in typed.chars() {
+        update(s, Msg::Key(Key::char(c)));
+    }
+}
+
+fn enter(s: &mut State) {
+    update(s, Msg::Key(Key::plain(KeyCode::Enter)));
+}
+
+const SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
+const THEMES: [(&str, ColorDepth); 2] = [("dark", ColorDepth::TrueColor), ("ansi16", ColorDepth::Ansi16)];
+
+#[test]
+fn snapshots_of_the_cockpit() {
+    for (w, h) in SIZES {
+        for (theme, depth) in THEMES {
+            let s = fixtures::state(w, h, theme, depth, 60);
+            insta::assert_snapshot!(format!("cockpit_{theme}_{w}x{h}"), text(&draw(&s)));
+        }
+    }
+}
+
+#[test]
+fn snapshots_with_help_open() {
+    for (w, h) in SIZES {
+        for (theme, depth) in THEMES {
+            let mut s = fixtures::state(w, h, theme, depth, 60);
+            keys(&mut s, "?");
+            insta::assert_snapshot!(format!("help_{theme}_{w}x{h}"), text(&draw(&s)));
+        }
+    }
+}
+
+#[test]
+fn snapshots_with_a_filter_on() {
+    for (w, h) in SIZES {
+        for (theme, depth) in THEMES {
+            let mut s = fixtures::state(w, h, theme, depth, 60);
+            keys(&mut s, "/family:zombie");
+            enter(&mut s);
+            insta::assert_snapshot!(format!("filter_{theme}_{w}x{h}"), text(&draw(&s)));
+        }
+    }
+}
+
+#[test]
+fn snapshot_of_the_timeline_pane_at_80x24() {
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    enter(&mut s);
+    let t = text(&draw(&s));
+    assert!(t.contains("Timeline"), "{t}");
+    assert!(t.contains("app says delivered, logistics says in_transit"), "{t}");
+    assert!(t.contains("gap"), "the 26 h silence is marked:\n{t}");
+    insta::assert_snapshot!("timeline_dark_80x24", t);
+}
+
+/// Colours differ per theme; the text snapshots do not show them, so check
+/// that the ansi16 theme really uses only the 16 named colours.
+#[test]
+fn ansi16_uses_only_named_colours_and_no_color_none_at_all() {
+    let named = |c: Color| {
+        !matches!(c, Color::Rgb(..) | Color::Indexed(_))
+    };
+    let s = fixtures::state(120, 40, "ansi16", ColorDepth::Ansi16, 60);
+    let buf = draw(&s);
+    assert!(buf.content.iter().all(|c| named(c.fg) && named(c.bg)));
+
+    let s = fixtures::state(120, 40, "dark", ColorDepth::NoColor, 60);
+    let buf = draw(&s);
+    assert!(
+        buf.content.iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR draws no colour"
+    );
+    // ...and still marks the selection, through reverse video.
+    let reversed = buf
+        .content
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .count();
+    assert!(reversed >= 40, "selection row is reversed, found {reversed} cells");
+}
+
+#[test]
+fn zero_consumer_queue_stands_out() {
+    let s = fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 10);
+    let buf = draw(&s);
+    let t = text(&buf);
+    let y = t.lines().position(|l| l.contains("logistics.updates")).unwrap() as u16;
+    let x = t.lines().nth(y as usize).unwrap().find("logistics.updates").unwrap() as u16;
+    let critical = s.palette().critical.fg;
+    assert_eq!(buf[(x, y)].fg, critical.unwrap_or(Color::Reset));
+    let ok_y = t.lines().position(|l| l.contains("inventory.sync")).unwrap() as u16;
+    assert_ne!(buf[(x, ok_y)].fg, buf[(x, y)].fg);
+}
+
+#[test]
+fn no_number_is_cut_at_80x24() {
+    let s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    let t = text(&draw(&s));
+    // Every visible stuck order shows its whole amount.
+    let shown: Vec<_> = (s.orders.scroll.offset..s.orders.scroll.offset + s.orders.scroll.page)
+        .filter_map(|i| s.orders.visible_row(i))
+        .collect();
+    assert!(shown.len() >= 8);
+    for o in shown {
+        let line = t.lines().find(|l| l.contains(&o.order_no[..12])).unwrap_or_else(|| panic!("{} not shown:\n{t}", o.order_no));
+        assert!(line.contains(&format_amount(o.amount_cents)), "amount of {} cut in:\n{line}", o.order_no);
+    }
+    // Queue depths too.
+    for row in &s.queues.rows {
+        let line = t.lines().find(|l| l.contains(&row.name[..8])).unwrap();
+        assert!(line.contains(&row.ready.to_string()), "{line}");
+    }
+}
+
+#[test]
+fn tiny_terminals_get_a_note_not_a_crash() {
+    for (w, h) in [(59, 24), (80, 15), (20, 5), (1, 1), (0, 0)] {
+        let mut s = fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 10);
+        update(&mut s, Msg::Resize { width: w, height: h });
+        let buf = draw(&s);
+        if w >= 40 && h >= 3 {
+            assert!(text(&buf).contains("terminal too small"), "{w}x{h}");
+        }
+    }
+}
+
+#[test]
+fn resizing_redraws_without_leftovers() {
+    let mut s = fixtures::state(200, 60, "dark", ColorDepth::TrueColor, 60);
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    terminal.draw(|f| render(&s, f)).unwrap();
+    terminal.backend_mut().resize(80, 24);
+    update(&mut s, Msg::Resize { width: 80, height: 24 });
+    terminal.draw(|f| render(&s, f)).unwrap();
+    let fresh = draw(&s);
+    assert_eq!(terminal.backend().buffer(), &fresh);
+}
+
+/// Nothing from data may put a control character into a cell, whatever
+/// the field holds.
+#[test]
+fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
+    let hostile = [
+        "\x1b[2J\x1b[31mPWNED",
+        "\x1b]52;c;ZXZpbA==\x07",
+        "\u{9b}31m C1 CSI",
+        "\u{202e}gnp.exe",
+        "tab\there\nnewline\r",
+        "\x07\x08\x7f\0",
+        "寄售订单 库存锁冲突 😀",
+    ];
+    let mut s = fixtures::state(200, 60, "dark", ColorDepth::TrueColor, 0);
+    let mut rows = fixtures::stuck_orders(hostile.len());
+    for (row, h) in rows.iter_mut().zip(hostile) {
+        row.order_no = format!("{h}{}", row.order_no);
+        row.sku = h.to_string();
+        row.status = h.to_string();
+        row.rule_id = h.to_string();
+        row.detail = h.repeat(50_000);
+    }
+    update(
+        &mut s,
+        Msg::Orders {
+            at: fixtures::now(),
+            result: Ok(DetectionSnapshot {
+                as_of: fixtures::now(),
+                orders: rows.clone(),
+                rule_errors: vec![],
+                truncated_rules: vec![],
+            }),
+        },
+    );
+    let id = s.orders.selected().unwrap().order_id;
+    let mut tl = fixtures::timeline(id, hostile[0]);
+    for (e, h) in tl.events.iter_mut().zip(hostile.iter().cycle()) {
+        e.detail = h.repeat(1000);
+        e.source = h.to_string();
+        e.kind = h.to_string();
+    }
+    tl.views[0].status = hostile[1].into();
+    update(&mut s, Msg::Timeline { order_id: id, result: Ok(Some(tl)) });
+    for pane in ['2', '3'] {
+        keys(&mut s, &pane.to_string());
+        for size in SIZES {
+            update(&mut s, Msg::Resize { width: size.0, height: size.1 });
+            let buf = draw(&s);
+            for cell in buf.content.iter() {
+                assert!(
+                    !cell.symbol().chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+                    "control char in cell {:?}",
+                    cell.symbol()
+                );
+            }
+            let t = text(&buf);
+            assert!(t.contains("PWNED"), "hostile text is shown, escaped:\n{t}");
+            assert!(t.contains("\\e["), "ESC is shown as \\e:\n{t}");
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The app core through `update`: keys and data messages in, state and
+//! effects out. No terminal, no I/O.
+
+use chrono::Duration;
+use orderdeck::action::{Effect, Msg};
+use orderdeck::config::ClockMode;
+use orderdeck::fixtures;
+use orderdeck::model::{DetectionSnapshot, Family, StuckOrder};
+use orderdeck::sources::SourceError;
+use orderdeck::state::keys::{Key, KeyCode};
+use orderdeck::state::orders::OrderColumn;
+use orderdeck::state::{Health, Level, Mode, Pane, State, update};
+use orderdeck::theme::ColorDepth;
+
+fn state_with(n: usize) -> State {
+    fixtures::state(120, 40, "dark", ColorDepth::TrueColor, n)
+}
+
+fn press(s: &mut State, key: Key) -> Vec<Effect> {
+    update(s, Msg::Key(key))
+}
+
+fn type_str(s: &mut State, text: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(press(s, Key::char(c)));
+    }
+    effects
+}
+
+fn enter(s: &mut State) -> Vec<Effect> {
+    press(s, Key::plain(KeyCode::Enter))
+}
+
+fn orders_msg(rows: Vec<StuckOrder>) -> Msg {
+    Msg::Orders {
+        at: fixtures::now(),
+        result: Ok(DetectionSnapshot {
+            as_of: fixtures::now(),
+            orders: rows,
+            rule_errors: vec![],
+            truncated_rules: vec![],
+        }),
+    }
+}
+
+fn selected_no(s: &State) -> String {
+    s.orders.selected().map(|o| o.order_no.clone()).unwrap_or_default()
+}
+
+#[test]
+fn moving_the_cursor_watches_the_new_orders_timeline() {
+    let mut s = state_with(50);
+    let first = s.orders.selected().cloned().unwrap();
+    let effects = press(&mut s, Key::char('j'));
+    let second = s.orders.selected().cloned().unwrap();
+    assert_ne!(first.order_id, second.order_id);
+    assert_eq!(effects, vec![Effect::WatchOrder(Some(second.order_id))]);
+    assert!(s.timeline.loading, "the pane shows loading until the fetch answers");
+    // Moving back and forth ends where it started.
+    press(&mut s, Key::plain(KeyCode::Down));
+    press(&mut s, Key::char('k'));
+    press(&mut s, Key::plain(KeyCode::Up));
+    assert_eq!(s.orders.selected().unwrap().order_id, first.order_id);
+}
+
+#[test]
+fn g_and_shift_g_and_paging_reach_the_ends() {
+    let mut s = state_with(500);
+    press(&mut s, Key::char('G'));
+    assert_eq!(s.orders.scroll.cursor, 499);
+    press(&mut s, Key::char('g'));
+    assert_eq!(s.orders.scroll.cursor, 0);
+    let page = s.orders.scroll.page;
+    assert!(page > 5, "page size comes from the layout, got {page}");
+    press(&mut s, Key::plain(KeyCode::PageDown));
+    assert_eq!(s.orders.scroll.cursor, page);
+    press(&mut s, Key::plain(KeyCode::PageUp));
+    assert_eq!(s.orders.scroll.cursor, 0);
+}
+
+#[test]
+fn selection_follows_its_row_when_rows_arrive_and_leave() {
+    let mut s = state_with(0);
+    let rows = fixtures::stuck_orders(40);
+    update(&mut s, orders_msg(rows.clone()));
+    for _ in 0..5 {
+        press(&mut s, Key::char('j'));
+    }
+    let chosen = selected_no(&s);
+    // New, older orders arrive (they sort above under age-desc).
+    let mut more = rows.clone();
+    for (i, mut extra) in fixtures::stuck_orders(10).into_iter().enumerate() {
+        extra.order_id = 900_000 + i as i64;
+        extra.order_no = format!("NEW-{i}");
+        extra.since = fixtures::now() - Duration::days(3);
+        more.push(extra);
+    }
+    update(&mut s, orders_msg(more.clone()));
+    assert_eq!(selected_no(&s), chosen, "selection follows its order");
+    assert!(s.orders.scroll.cursor > 5);
+
+    // The selected order is fixed and leaves: the cursor stays at its position.
+    let pos = s.orders.scroll.cursor;
+    more.retain(|o| o.order_no != chosen);
+    update(&mut s, orders_msg(more));
+    assert_eq!(s.orders.scroll.cursor, pos);
+    assert_ne!(selected_no(&s), chosen);
+}
+
+#[test]
+fn identical_data_does_not_ask_for_a_redraw() {
+    let mut s = state_with(0);
+    let rows = fixtures::stuck_orders(20);
+    update(&mut s, orders_msg(rows.clone()));
+    s.needs_redraw = false;
+    update(&mut s, orders_msg(rows.clone()));
+    assert!(!s.needs_redraw, "same rows, same clock second: nothing to draw");
+    let mut changed = rows;
+    changed[3].status = "cancelled".into();
+    update(&mut s, orders_msg(changed));
+    assert!(s.needs_redraw);
+}
+
+#[test]
+fn filter_applies_while_typing_and_esc_restores_the_previous_one() {
+    let mut s = state_with(70);
+    assert_eq!(s.orders.visible_len(), 70);
+    press(&mut s, Key::char('/'));
+    assert!(matches!(s.mode, Mode::Filter { .. }));
+    type_str(&mut s, "family:zombie");
+    assert_eq!(s.orders.visible_len(), 20);
+    assert!(s.orders.visible().all(|o| o.family == Family::Zombie));
+    enter(&mut s);
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(s.orders.filter.source(), "family:zombie");
+
+    // Edit it, then cancel: back to family:zombie.
+    press(&mut s, Key::char('/'));
+    type_str(&mut s, " status:paid");
+    assert_eq!(s.orders.visible_len(), 0);
+    press(&mut s, Key::plain(KeyCode::Esc));
+    assert_eq!(s.orders.visible_len(), 20);
+
+    // Esc in normal mode clears the filter.
+    press(&mut s, Key::plain(KeyCode::Esc));
+    assert_eq!(s.orders.visible_len(), 70);
+}
+
+#[test]
+fn a_bad_filter_is_explained_and_not_applied() {
+    let mut s = state_with(10);
+    press(&mut s, Key::char('/'));
+    type_str(&mut s, "family:phantom");
+    assert_eq!(s.orders.visible_len(), 10, "invalid text leaves the old filter");
+    enter(&mut s);
+    assert!(matches!(s.mode, Mode::Filter { .. }), "stays open to fix it");
+    let msg = s.message.clone().unwrap();
+    assert_eq!(msg.level, Level::Error);
+    assert!(msg.text.contains("phantom"));
+}
+
+#[test]
+fn sort_cycles_reverses_and_obeys_the_command_line() {
+    let mut s = state_with(30);
+    assert_eq!(s.orders.sort.column, OrderColumn::Age);
+    press(&mut s, Key::char('s'));
+    assert_eq!(s.orders.sort.column, OrderColumn::Sku);
+    press(&mut s, Key::char('S'));
+    assert!(s.orders.sort.descending);
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "sort amount asc");
+    enter(&mut s);
+    let amounts: Vec<i64> = s.orders.visible().map(|o| o.amount_cents).collect();
+    assert!(amounts.windows(2).all(|w| w[0] <= w[1]), "{amounts:?}");
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "sort colour");
+    enter(&mut s);
+    assert_eq!(s.message.unwrap().level, Level::Error);
+}
+
+#[test]
+fn goto_selects_a_listed_order_or_looks_it_up() {
+    let mut s = state_with(30);
+    let target = fixtures::stuck_orders(30)[17].order_no.clone();
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, &format!("goto {target}"));
+    let effects = enter(&mut s);
+    assert_eq!(selected_no(&s), target);
+    assert_eq!(s.focus, Pane::Timeline);
+    assert!(matches!(effects.as_slice(), [Effect::WatchOrder(Some(_))]));
+
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "goto CO-NOT-STUCK-1");
+    let effects = enter(&mut s);
+    assert_eq!(effects, vec![Effect::LookupOrder("CO-NOT-STUCK-1".into())]);
+    let effects = update(
+        &mut s,
+        Msg::OrderFound {
+            order_no: "CO-NOT-STUCK-1".into(),
+            result: Ok(Some(4242)),
+        },
+    );
+    assert_eq!(effects, vec![Effect::WatchOrder(Some(4242))]);
+    assert!(s.timeline_pinned);
+    assert_eq!(s.timeline.order_id, Some(4242));
+    // Poll results do not yank a pinned timeline back to the table selection.
+    update(&mut s, orders_msg(fixtures::stuck_orders(31)));
+    assert_eq!(s.timeline.order_id, Some(4242));
+    // Moving in the table unpins it.
+    press(&mut s, Key::char('2'));
+    let effects = press(&mut s, Key::char('j'));
+    assert!(!s.timeline_pinned);
+    assert!(matches!(effects.as_slice(), [Effect::WatchOrder(Some(id))] if *id != 4242));
+}
+
+#[test]
+fn unknown_commands_and_themes_say_what_exists() {
+    let mut s = state_with(5);
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "frobnicate");
+    enter(&mut s);
+    let m = s.message.clone().unwrap();
+    assert_eq!(m.level, Level::Error);
+    assert!(m.text.contains(":goto"), "{}", m.text);
+
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "theme neon");
+    enter(&mut s);
+    let m = s.message.clone().unwrap();
+    assert!(m.text.contains("high-contrast"), "{}", m.text);
+    assert_eq!(s.theming.name, "dark");
+
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "theme light");
+    enter(&mut s);
+    assert_eq!(s.theming.name, "light");
+}
+
+#[test]
+fn t_cycles_themes_and_z_toggles_the_clock() {
+    let mut s = state_with(5);
+    let mut seen = vec![s.theming.name.clone()];
+    for _ in 0..4 {
+        press(&mut s, Key::char('t'));
+        seen.push(s.theming.name.clone());
+    }
+    assert_eq!(seen, ["dark", "light", "high-contrast", "ansi16", "dark"]);
+    assert_eq!(s.clock, ClockMode::Utc);
+    press(&mut s, Key::char('z'));
+    assert_eq!(s.clock, ClockMode::Local);
+}
+
+#[test]
+fn focus_keys_and_enter_and_esc() {
+    let mut s = state_with(5);
+    assert_eq!(s.focus, Pane::Orders);
+    press(&mut s, Key::plain(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Timeline);
+    press(&mut s, Key::plain(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Queues);
+    press(&mut s, Key::plain(KeyCode::BackTab));
+    assert_eq!(s.focus, Pane::Timeline);
+    press(&mut s, Key::char('2'));
+    enter(&mut s);
+    assert_eq!(s.focus, Pane::Timeline);
+    press(&mut s, Key::plain(KeyCode::Esc));
+    assert_eq!(s.focus, Pane::Orders);
+    press(&mut s, Key::char('1'));
+    press(&mut s, Key::char('j'));
+    assert_eq!(s.queues.scroll.cursor, 1, "j moves in the focused pane");
+}
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut s = state_with(5);
+    press(&mut s, Key::char('?'));
+    assert_eq!(s.mode, Mode::Help { scroll: 0 });
+    press(&mut s, Key::char('j'));
+    assert_eq!(s.mode, Mode::Help { scroll: 1 });
+    press(&mut s, Key::char('q'));
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(!s.quit, "q closes help first");
+    press(&mut s, Key::char('?'));
+    press(&mut s, Key::plain(KeyCode::Esc));
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn q_quits_and_ctrl_c_quits_from_any_mode() {
+    let mut s = state_with(5);
+    press(&mut s, Key::char('q'));
+    assert!(s.quit);
+    let mut s = state_with(5);
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "the");
+    press(&mut s, Key::ctrl('c'));
+    assert!(s.quit);
+    let mut s = state_with(5);
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "q");
+    enter(&mut s);
+    assert!(s.quit);
+    let mut s = state_with(5);
+    update(&mut s, Msg::Terminate("SIGTERM"));
+    assert!(s.quit);
+}
+
+#[test]
+fn a_failed_poll_keeps_the_data_and_marks_the_source_down() {
+    let mut s = state_with(12);
+    update(
+        &mut s,
+        Msg::Orders {
+            at: fixtures::now() + Duration::seconds(2),
+            result: Err(SourceError::new("connection refused")),
+        },
+    );
+    assert_eq!(s.orders.total_len(), 12, "last good data stays");
+    assert_eq!(s.db.health, Health::Down("connection refused".into()));
+    update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(40)));
+    let (level, text) = s.db.summary(s.now);
+    assert_eq!(level, Level::Error);
+    assert!(text.contains("connection refused") && text.contains("40s"), "{text}");
+}
+
+#[test]
+fn silent_sources_go_stale() {
+    let mut s = state_with(3);
+    update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(3)));
+    assert_eq!(s.broker.summary(s.now).1, "ok 3s");
+    update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(30)));
+    let (level, text) = s.broker.summary(s.now);
+    assert_eq!((level, text.as_str()), (Level::Warn, "stale 30s"));
+}
+
+#[test]
+fn late_timelines_for_another_order_are_dropped() {
+    let mut s = state_with(5);
+    let shown = s.timeline.order_id.unwrap();
+    let changed_before = s.timeline.clone();
+    update(
+        &mut s,
+        Msg::Timeline {
+            order_id: shown + 999,
+            result: Ok(Some(fixtures::timeline(shown + 999, "OTHER"))),
+        },
+    );
+    assert_eq!(s.timeline, changed_before);
+}
+
+#[test]
+fn hostile_fields_are_sanitised_on_arrival() {
+    let mut s = state_with(0);
+    let mut rows = fixtures::stuck_orders(1);
+    rows[0].sku = "\x1b[2J\x1b[31mPWNED\u{202e}".into();
+    rows[0].detail = "\x1b]52;c;ZXZpbA==\x07".repeat(10_000);
+    update(&mut s, orders_msg(rows));
+    let row = s.orders.selected().unwrap();
+    assert!(orderdeck::sanitize::is_safe(&row.sku), "{:?}", row.sku);
+    assert!(row.sku.contains("PWNED"));
+    assert!(orderdeck::sanitize::is_safe(&row.detail));
+    assert!(row.detail.chars().count() <= orderdeck::sanitize::MAX_FIELD_CHARS);
+}
+
+#[test]
+fn resize_recomputes_the_page_size() {
+    let mut s = state_with(200);
+    let big = s.orders.scroll.page;
+    update(&mut s, Msg::Resize { width: 80, height: 24 });
+    let small = s.orders.scroll.page;
+    assert!(small < big, "{small} < {big}");
+    assert_eq!(small, 10);
+}
