@@ -158,11 +158,11 @@ pub fn timeline(order_id: i64, order_no: &str) -> Timeline {
 /// order's timeline.
 pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, orders: usize) -> State {
     let set = ThemeSet::builtin_only();
-    let theme = set.get(theme_name).or_else(|| set.get("dark")).cloned();
-    let palette = match &theme {
-        Some(t) => theme::resolve(t, depth),
-        None => theme::Palette::default(),
-    };
+    // Fixtures only name built-in themes; a typo should fail the test loudly.
+    let theme = set
+        .get(theme_name)
+        .unwrap_or_else(|| panic!("fixtures: no built-in theme {theme_name:?}"));
+    let palette = theme::resolve(theme, depth);
     let mut db = SourceStatus::new("db", Some("sqlite demo.db".into()), 2);
     db.last_ok = Some(now());
     let mut mq = SourceStatus::new("mq", Some("simulated broker".into()), 1);

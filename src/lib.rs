@@ -18,5 +18,9 @@ pub mod sources;
 pub mod state;
 pub mod terminal;
 pub mod theme;
+mod toml_errors;
 pub mod ui;
+/// Deterministic data for tests, snapshots and benchmarks (integration tests
+/// and benches cannot see `cfg(test)` items, so this is public but hidden).
+#[doc(hidden)]
 pub mod fixtures;

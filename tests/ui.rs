@@ -80,6 +80,17 @@ fn snapshots_with_a_filter_on() {
     }
 }
 
+/// The text snapshots are the same for every theme; this one records the
+/// style runs too (ratatui's `Buffer` debug form), so a change of colour or
+/// emphasis in a theme shows up in review.
+#[test]
+fn styled_snapshots_at_80x24() {
+    for (theme, depth) in THEMES {
+        let s = fixtures::state(80, 24, theme, depth, 60);
+        insta::assert_snapshot!(format!("styled_{theme}_80x24"), format!("{:?}", draw(&s)));
+    }
+}
+
 #[test]
 fn snapshot_of_the_timeline_pane_at_80x24() {
     let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
@@ -231,7 +242,7 @@ fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
             }
             let t = text(&buf);
             assert!(t.contains("PWNED"), "hostile text is shown, escaped:\n{t}");
-            assert!(t.contains("\\e["), "ESC is shown as \\e:\n{t}");
+            assert!(t.contains("\\x1b["), "ESC is shown as \\x1b:\n{t}");
         }
     }
 }

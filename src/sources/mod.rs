@@ -64,3 +64,5 @@ pub trait QueueMonitor: Send + Sync + 'static {
 }
 
 pub mod poller;
+pub mod sim;
+pub mod sqlite;

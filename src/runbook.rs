@@ -1,0 +1,288 @@
+//! The runbook: every detection rule as data (TOML), with SQL users can
+//! rewrite for their own schema.
+//!
+//! The built-in runbook (`runbooks/default.toml`) is compiled in and targets
+//! the reference schema; a user file overrides rules by id or adds new ones.
+//! Rule SQL uses named parameters (see [`params`]) that are always bound.
+
+pub mod params;
+
+use crate::model::{Family, Severity};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::fmt;
+use toml::Spanned;
+
+pub use params::{BoundSql, Dialect, ParamError, rewrite};
+
+/// The runbook compiled into the binary.
+pub const DEFAULT_RUNBOOK: &str = include_str!("../runbooks/default.toml");
+
+/// Parameters a detection rule's SQL may use.
+pub const DETECTION_PARAMS: &[&str] = &["cutoff", "now", "limit"];
+
+/// Parameters per-order SQL (timelines, remediations) may use.
+pub const ORDER_PARAMS: &[&str] = &["cutoff", "now", "limit", "order_id"];
+
+/// Columns every detection rule's SELECT returns, by name.
+pub const RULE_COLUMNS: &[&str] = &[
+    "order_id",
+    "order_no",
+    "status",
+    "since",
+    "sku",
+    "supplier_id",
+    "amount_cents",
+    "detail",
+];
+
+/// A set of detection rules.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Runbook {
+    pub rules: Vec<Rule>,
+}
+
+/// One detection rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Stable id, `family.name`, e.g. `ghost.pending_review`.
+    pub id: String,
+    pub family: Family,
+    pub title: String,
+    pub severity: Severity,
+    /// A SELECT returning [`RULE_COLUMNS`]; parameters `:cutoff` (now minus
+    /// the threshold), `:now` and `:limit`.
+    pub sql: String,
+    /// How long an order must be in the condition before it is reported.
+    pub threshold_minutes: u64,
+    /// Usual causes, shown in the timeline pane.
+    pub causes: Vec<String>,
+    /// Suggested remediations (action ids such as `release_lock`).
+    pub remediations: Vec<String>,
+    pub enabled: bool,
+}
+
+impl Rule {
+    /// The `:cutoff` value for a poll at `now`: orders in the condition since
+    /// before it are reported.
+    pub fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let minutes = i64::try_from(self.threshold_minutes).unwrap_or(i64::MAX / 120_000);
+        now - Duration::minutes(minutes.min(100 * 365 * 24 * 60))
+    }
+
+    /// The rule's SQL with placeholders for `dialect` and the parameter names
+    /// to bind in order.
+    pub fn bound_sql(&self, dialect: Dialect) -> Result<BoundSql, ParamError> {
+        rewrite(&self.sql, dialect, DETECTION_PARAMS)
+    }
+}
+
+/// A runbook that could not be loaded: one line, `origin:line:col: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookError {
+    pub origin: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for RunbookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.origin, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for RunbookError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRunbook {
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    family: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    severity: Severity,
+    sql: Spanned<String>,
+    threshold_minutes: Option<u64>,
+    threshold_hours: Option<u64>,
+    #[serde(default)]
+    causes: Vec<String>,
+    #[serde(default)]
+    remediations: Vec<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let mut cut = offset;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let before = &text[..cut];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// Makes a message one line: newlines and runs of spaces collapse.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Runbook {
+    /// The compiled-in default runbook.
+    pub fn builtin() -> Runbook {
+        // The file is compiled in and a unit test proves it parses.
+        Runbook::parse(DEFAULT_RUNBOOK, "runbooks/default.toml")
+            .expect("the built-in runbook parses (checked by a unit test)")
+    }
+
+    /// Parses a runbook; `origin` names it in errors (usually the path).
+    pub fn parse(text: &str, origin: &str) -> Result<Runbook, RunbookError> {
+        let at = |offset: usize, message: String| {
+            let (line, col) = line_col(text, offset);
+            RunbookError {
+                origin: origin.to_string(),
+                line,
+                col,
+                message: one_line(&message),
+            }
+        };
+        let raw: RawRunbook = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            at(offset, e.message().to_string())
+        })?;
+        let mut rules: Vec<Rule> = Vec::with_capacity(raw.rule.len());
+        for spanned in raw.rule {
+            let rule_start = spanned.span().start;
+            let r = spanned.into_inner();
+            let id = r.id.get_ref().trim().to_string();
+            if id.is_empty() || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(at(
+                    r.id.span().start,
+                    "rule id must be non-empty without spaces or control characters".into(),
+                ));
+            }
+            if rules.iter().any(|other| other.id == id) {
+                return Err(at(r.id.span().start, format!("duplicate rule id {id:?}")));
+            }
+            let family: Family = r
+                .family
+                .get_ref()
+                .parse()
+                .map_err(|e: String| at(r.family.span().start, format!("rule {id}: {e}")))?;
+            let threshold_minutes = match (r.threshold_minutes, r.threshold_hours) {
+                (Some(_), Some(_)) => {
+                    return Err(at(
+                        rule_start,
+                        format!("rule {id}: set threshold_minutes or threshold_hours, not both"),
+                    ));
+                }
+                (Some(m), None) => m,
+                (None, Some(h)) => h.saturating_mul(60),
+                (None, None) => 0,
+            };
+            let sql = r.sql.get_ref().clone();
+            if sql.trim().is_empty() {
+                return Err(at(r.sql.span().start, format!("rule {id}: sql is empty")));
+            }
+            // Every dialect must accept the SQL; the `?` check is the strictest.
+            let bound = rewrite(&sql, Dialect::Sqlite, DETECTION_PARAMS)
+                .map_err(|e| at(r.sql.span().start, format!("rule {id}: {e}")))?;
+            if bound.params.iter().any(|p| p == "cutoff") && threshold_minutes == 0 {
+                return Err(at(
+                    rule_start,
+                    format!(
+                        "rule {id}: its sql uses :cutoff but it has no threshold_minutes or threshold_hours"
+                    ),
+                ));
+            }
+            rules.push(Rule {
+                id,
+                family,
+                title: one_line(&r.title),
+                severity: r.severity,
+                sql,
+                threshold_minutes,
+                causes: r.causes,
+                remediations: r.remediations,
+                enabled: r.enabled,
+            });
+        }
+        Ok(Runbook { rules })
+    }
+
+    /// The user's rules replace built-in ones with the same id (in place) and
+    /// new ids are appended in the user's order.
+    pub fn merge(mut self, user: Runbook) -> Runbook {
+        for rule in user.rules {
+            match self.rules.iter_mut().find(|r| r.id == rule.id) {
+                Some(slot) => *slot = rule,
+                None => self.rules.push(rule),
+            }
+        }
+        self
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    pub fn enabled(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|r| r.enabled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_parses_and_covers_every_family() {
+        let rb = Runbook::parse(DEFAULT_RUNBOOK, "runbooks/default.toml").unwrap();
+        for f in Family::ALL {
+            assert!(rb.rules.iter().any(|r| r.family == f), "{f} has no rule");
+        }
+        for r in &rb.rules {
+            assert!(r.id.starts_with(r.family.as_str()), "{}", r.id);
+            assert!(!r.causes.is_empty(), "{} has no causes", r.id);
+            assert!(!r.remediations.is_empty(), "{} has no remediations", r.id);
+            assert!(!r.sql.contains("||"), "{} concatenates with ||", r.id);
+            for d in [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres] {
+                r.bound_sql(d).unwrap();
+            }
+            for col in RULE_COLUMNS {
+                assert!(r.sql.contains(col), "{} does not select {col}", r.id);
+            }
+        }
+        assert_eq!(Runbook::builtin(), rb);
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("茶\nx", 4), (2, 1));
+    }
+}

@@ -1,0 +1,242 @@
+//! Named SQL parameters (`:cutoff`, `:limit`, `:order_id`) rewritten to a
+//! dialect's placeholders.
+//!
+//! Values are always bound, never formatted into the SQL. The scanner skips
+//! string literals, quoted identifiers, comments, PostgreSQL dollar-quoted
+//! strings and `::` casts, so a colon in any of those is left alone.
+
+use std::fmt;
+
+/// The SQL dialect whose placeholders the rewritten statement uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `?`, one per occurrence.
+    Sqlite,
+    /// `?`, one per occurrence.
+    Mysql,
+    /// `$1`, `$2`, ... one per distinct name.
+    Postgres,
+}
+
+/// A statement ready to prepare: the rewritten SQL and the parameter names to
+/// bind, in placeholder order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundSql {
+    pub sql: String,
+    pub params: Vec<String>,
+}
+
+/// Why a statement could not be rewritten. `line` and `col` are 1-based and
+/// relative to the SQL text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "sql line {} col {}: {}",
+            self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for ParamError {}
+
+fn position(sql: &str, byte: usize) -> (usize, usize) {
+    let before = &sql[..byte];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+fn err(sql: &str, byte: usize, message: String) -> ParamError {
+    let (line, col) = position(sql, byte);
+    ParamError { line, col, message }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Rewrites `:name` parameters in `sql` to `dialect` placeholders. Only names
+/// in `allowed` are accepted; anything else is an error naming the position.
+/// For `?` dialects a raw `?` outside literals and comments is refused too,
+/// since it would shift every bound value.
+pub fn rewrite(sql: &str, dialect: Dialect, allowed: &[&str]) -> Result<BoundSql, ParamError> {
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut params: Vec<String> = Vec::new();
+    let mut i = 0;
+    // Start of the not-yet-copied verbatim run.
+    let mut copied = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' | b'`' => {
+                let close = find_quote_end(bytes, i + 1, b)
+                    .ok_or_else(|| err(sql, i, format!("unterminated quote {}", b as char)))?;
+                i = close + 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |p| i + p + 1);
+            }
+            b'#' if dialect == Dialect::Mysql => {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |p| i + p + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let end = sql[i + 2..]
+                    .find("*/")
+                    .ok_or_else(|| err(sql, i, "unterminated /* comment".into()))?;
+                i = i + 2 + end + 2;
+            }
+            b'$' if dialect == Dialect::Postgres => {
+                // Dollar-quoted string: $$...$$ or $tag$...$tag$.
+                let tag_end = bytes[i + 1..]
+                    .iter()
+                    .position(|&c| !is_ident(c))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(t)
+                        if bytes[t] == b'$' && (t == i + 1 || !bytes[i + 1].is_ascii_digit()) =>
+                    {
+                        let tag = &sql[i..=t];
+                        let end = sql[t + 1..].find(tag).ok_or_else(|| {
+                            err(sql, i, format!("unterminated dollar-quoted string {tag}"))
+                        })?;
+                        i = t + 1 + end + tag.len();
+                    }
+                    _ => i += 1,
+                }
+            }
+            b'?' if dialect != Dialect::Postgres => {
+                return Err(err(
+                    sql,
+                    i,
+                    "positional `?` placeholder: use a named parameter (:cutoff, :limit, :order_id)"
+                        .into(),
+                ));
+            }
+            b':' => {
+                if bytes.get(i + 1) == Some(&b':') {
+                    // `::` cast (and any run of colons): skip it whole.
+                    while i < bytes.len() && bytes[i] == b':' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                if bytes.get(i + 1) == Some(&b'=') {
+                    // MySQL `:=` assignment.
+                    i += 2;
+                    continue;
+                }
+                let prev_is_ident = i > 0 && is_ident(bytes[i - 1]);
+                match bytes.get(i + 1) {
+                    Some(&c) if is_ident_start(c) && !prev_is_ident => {
+                        let start = i + 1;
+                        let mut end = start;
+                        while end < bytes.len() && is_ident(bytes[end]) {
+                            end += 1;
+                        }
+                        let name = &sql[start..end];
+                        if !allowed.contains(&name) {
+                            let known = allowed
+                                .iter()
+                                .map(|n| format!(":{n}"))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            return Err(err(
+                                sql,
+                                i,
+                                format!("unknown parameter :{name} (known here: {known})"),
+                            ));
+                        }
+                        out.push_str(&sql[copied..i]);
+                        match dialect {
+                            Dialect::Sqlite | Dialect::Mysql => {
+                                out.push('?');
+                                params.push(name.to_string());
+                            }
+                            Dialect::Postgres => {
+                                let n = match params.iter().position(|p| p == name) {
+                                    Some(p) => p + 1,
+                                    None => {
+                                        params.push(name.to_string());
+                                        params.len()
+                                    }
+                                };
+                                out.push('$');
+                                out.push_str(&n.to_string());
+                            }
+                        }
+                        i = end;
+                        copied = end;
+                    }
+                    _ => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&sql[copied..]);
+    Ok(BoundSql { sql: out, params })
+}
+
+/// Index of the closing quote, honouring doubled quotes (`''`) as escapes.
+fn find_quote_end(bytes: &[u8], mut i: usize, quote: u8) -> Option<usize> {
+    while i < bytes.len() {
+        if bytes[i] == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[&str] = &["cutoff", "limit", "order_id"];
+
+    #[test]
+    fn repeated_names_bind_once_per_occurrence_or_once_per_name() {
+        let sql = "SELECT 1 WHERE a < :cutoff AND b < :cutoff LIMIT :limit";
+        let s = rewrite(sql, Dialect::Sqlite, ALL).unwrap();
+        assert_eq!(s.sql, "SELECT 1 WHERE a < ? AND b < ? LIMIT ?");
+        assert_eq!(s.params, ["cutoff", "cutoff", "limit"]);
+        let p = rewrite(sql, Dialect::Postgres, ALL).unwrap();
+        assert_eq!(p.sql, "SELECT 1 WHERE a < $1 AND b < $1 LIMIT $2");
+        assert_eq!(p.params, ["cutoff", "limit"]);
+    }
+
+    #[test]
+    fn dollar_quotes_are_skipped_on_postgres() {
+        let sql = "SELECT $$ :nope $$, $t$ :no $t$, :limit";
+        let p = rewrite(sql, Dialect::Postgres, ALL).unwrap();
+        assert_eq!(p.sql, "SELECT $$ :nope $$, $t$ :no $t$, $1");
+    }
+}

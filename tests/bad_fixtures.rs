@@ -1,0 +1,205 @@
+//! Malformed configs and themes from `tests/fixtures/bad_config` and
+//! `tests/fixtures/bad_theme`: each must give an error (never a panic) on ONE
+//! line that names the file, the line where the input has lines, and what is
+//! wrong. Broken themes must leave the built-in themes in use.
+
+use orderdeck::config;
+use orderdeck::theme::ThemeSet;
+use std::path::{Path, PathBuf};
+
+fn fixture(dir: &str, file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(file)
+}
+
+/// One line, printable, and short enough for a terminal status line.
+fn assert_one_clean_line(msg: &str) {
+    assert!(!msg.is_empty());
+    assert!(
+        !msg.chars().any(char::is_control),
+        "control character in message: {msg:?}"
+    );
+    assert!(
+        msg.chars().count() < 1000,
+        "message too long: {} chars",
+        msg.chars().count()
+    );
+}
+
+/// Asserts the error for a config fixture. `line` is `None` for errors that
+/// have no position (unreadable file).
+fn check_config(file: &str, line: Option<usize>, says: &str) -> String {
+    let path = fixture("bad_config", file);
+    let err = match config::load(&path) {
+        Ok(c) => panic!("{file}: accepted as {c:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert_one_clean_line(&err);
+    let shown = path.display().to_string();
+    assert!(
+        err.contains(&shown),
+        "{file}: does not name the file: {err}"
+    );
+    if let Some(line) = line {
+        let want = format!("{shown}:{line}:");
+        assert!(err.starts_with(&want), "{file}: want {want}..., got {err}");
+    }
+    assert!(err.contains(says), "{file}: want {says:?} in {err}");
+    err
+}
+
+macro_rules! bad_config {
+    ($($test:ident: $file:literal, line $line:expr, $says:literal;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                check_config($file, Some($line), $says);
+            }
+        )+
+        const CONFIG_FIXTURES: &[&str] = &[$($file),+];
+    };
+}
+
+bad_config! {
+    config_syntax_error: "syntax_error.toml", line 3, "unclosed table, expected `]`";
+    config_unknown_key: "unknown_key.toml", line 2, "unknown field `databse_url`";
+    config_wrong_type: "wrong_type.toml", line 2, "invalid type: string \"five\", expected u64";
+    config_negative_poll: "negative_poll.toml", line 3, "invalid value: integer `-2`";
+    config_zero_poll: "zero_poll.toml", line 3, "poll.orders_secs must be at least 1";
+    config_warn_above_critical: "warn_above_critical.toml", line 2,
+        "thresholds.queue_ready_warn (20000) must be below thresholds.queue_ready_critical (10000)";
+    config_bad_db_scheme: "bad_db_scheme.toml", line 2,
+        "env.prod.database_url: unsupported scheme \"http\"";
+    config_bad_amqp_scheme: "bad_amqp_scheme.toml", line 3,
+        "env.prod.amqp_url: unsupported scheme \"redis\"";
+    config_unknown_clock: "unknown_clock.toml", line 1,
+        "unknown variant `gmt`, expected `utc` or `local`";
+    config_duplicate_key: "duplicate_key.toml", line 3, "duplicate key `clock`";
+    config_binary_garbage: "binary_garbage.toml", line 2, "invalid UTF-8";
+    config_huge_line: "huge_line.toml", line 2, "unknown field `xxxx";
+    config_raw_control_chars: "control_chars.toml", line 2, "invalid basic string";
+    config_escaped_control_key: "escaped_control_key.toml", line 1, "unknown field `\\u{1b}]0;pwned";
+    config_empty_env_name: "empty_env_name.toml", line 1, "environment name \"\" is not usable";
+    config_unknown_default_env: "unknown_default_env.toml", line 1,
+        "default_env = \"prod\": known: production";
+    config_env_not_a_table: "env_not_a_table.toml", line 1, "expected a map";
+}
+
+#[test]
+fn config_typo_gets_a_suggestion() {
+    check_config("unknown_key.toml", Some(2), "did you mean `database_url`?");
+}
+
+#[test]
+fn config_errors_never_show_passwords() {
+    let err = check_config("bad_db_scheme.toml", Some(2), "orderdeck:***@db.prod");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn config_missing_file_says_what_to_do() {
+    let path = fixture("bad_config", "does-not-exist.toml");
+    let err = config::load(&path)
+        .map(|_| ())
+        .expect_err("missing file")
+        .to_string();
+    assert_one_clean_line(&err);
+    assert!(
+        err.starts_with(&format!("cannot read {}", path.display())),
+        "{err}"
+    );
+    assert!(err.contains("orderdeck config init"), "{err}");
+}
+
+/// Every fixture has a test and every test a fixture, so neither rots.
+#[test]
+fn config_fixture_list_matches_directory() {
+    assert_fixture_list("bad_config", CONFIG_FIXTURES);
+}
+
+fn assert_fixture_list(dir: &str, listed: &[&str]) {
+    let mut on_disk: Vec<String> = std::fs::read_dir(fixture(dir, ""))
+        .expect("fixture dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+/// Loads a directory holding only `file` and checks the one warning, and
+/// that the cockpit still has every built-in theme, unchanged.
+fn check_theme(file: &str, line: usize, says: &str) {
+    let src = fixture("bad_theme", file);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(file);
+    std::fs::copy(&src, &path).expect("copy fixture");
+
+    let builtin = ThemeSet::builtin_only();
+    let (set, warnings) = ThemeSet::load(Some(dir.path()));
+    assert_eq!(set.names(), builtin.names(), "{file}: theme list changed");
+    for name in builtin.names() {
+        assert_eq!(
+            set.get(name),
+            builtin.get(name),
+            "{file}: built-in {name} changed"
+        );
+    }
+    assert_eq!(warnings.len(), 1, "{file}: {warnings:?}");
+    let w = &warnings[0];
+    assert_one_clean_line(w);
+    let want = format!("{}:{line}:", path.display());
+    assert!(w.starts_with(&want), "{file}: want {want}..., got {w}");
+    assert!(w.contains(says), "{file}: want {says:?} in {w}");
+}
+
+macro_rules! bad_theme {
+    ($($test:ident: $file:literal, line $line:expr, $says:literal;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                check_theme($file, $line, $says);
+            }
+        )+
+        const THEME_FIXTURES: &[&str] = &[$($file),+];
+    };
+}
+
+bad_theme! {
+    theme_bad_colour: "bad_colour.toml", line 3, "invalid colour \"#12345g\"";
+    theme_unknown_slot: "unknown_slot.toml", line 3, "unknown field `acent`";
+    theme_unknown_table: "unknown_table.toml", line 2, "unknown field `colours`";
+    theme_wrong_type: "wrong_type.toml", line 3, "invalid type: boolean `true`, expected a colour";
+    theme_syntax: "syntax.toml", line 2, "unclosed table, expected `]`";
+    theme_invalid_utf8: "invalid_utf8.toml", line 3, "invalid UTF-8";
+    theme_empty_name: "empty_name.toml", line 1, "theme name is empty";
+    theme_index_300: "index_300.toml", line 3, "colour index 300 is out of range; use 0-255";
+}
+
+#[test]
+fn theme_fixture_list_matches_directory() {
+    assert_fixture_list("bad_theme", THEME_FIXTURES);
+}
+
+#[test]
+fn theme_typo_gets_a_suggestion() {
+    check_theme("unknown_slot.toml", 3, "did you mean `accent`?");
+    check_theme("unknown_table.toml", 2, "did you mean `colors`?");
+}
+
+/// All broken files at once: one warning each, built-ins untouched.
+#[test]
+fn theme_dir_full_of_broken_files() {
+    let (set, warnings) = ThemeSet::load(Some(&fixture("bad_theme", "")));
+    assert_eq!(set.names(), ThemeSet::builtin_only().names());
+    assert_eq!(warnings.len(), THEME_FIXTURES.len(), "{warnings:#?}");
+    for file in THEME_FIXTURES {
+        let named = warnings.iter().filter(|w| w.contains(file)).count();
+        assert_eq!(named, 1, "{file}: {warnings:#?}");
+    }
+}
