@@ -69,10 +69,8 @@ where
 {
     // Ticks land just after each wall-clock second so the clock reads true.
     let first = Duration::from_millis(1000 - u64::from(Utc::now().timestamp_subsec_millis()));
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::now() + first,
-        Duration::from_secs(1),
-    );
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + first, Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         if state.needs_redraw {
@@ -125,6 +123,9 @@ mod tests {
             convert_key(ev(C::Char('q'), KeyModifiers::NONE, KeyEventKind::Release)),
             None
         );
-        assert_eq!(convert_key(ev(C::F(5), KeyModifiers::NONE, KeyEventKind::Press)), None);
+        assert_eq!(
+            convert_key(ev(C::F(5), KeyModifiers::NONE, KeyEventKind::Press)),
+            None
+        );
     }
 }

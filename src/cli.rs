@@ -124,7 +124,8 @@ mod tests {
 
     #[test]
     fn global_options_work_after_the_subcommand() {
-        let cli = Cli::try_parse_from(["orderdeck", "demo", "--read-only", "--theme", "light"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["orderdeck", "demo", "--read-only", "--theme", "light"]).unwrap();
         assert!(cli.global.read_only);
         assert_eq!(cli.global.theme.as_deref(), Some("light"));
     }
@@ -133,7 +134,8 @@ mod tests {
     fn speed_is_validated() {
         assert!(Cli::try_parse_from(["orderdeck", "demo", "--speed", "0"]).is_err());
         assert!(Cli::try_parse_from(["orderdeck", "demo", "--speed", "fast"]).is_err());
-        let cli = Cli::try_parse_from(["orderdeck", "demo", "--speed", "10", "--seed", "7"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["orderdeck", "demo", "--speed", "10", "--seed", "7"]).unwrap();
         match cli.command {
             Some(Command::Demo(d)) => assert_eq!((d.seed, d.speed), (7, 10.0)),
             other => panic!("parsed as {other:?}"),

@@ -38,7 +38,8 @@ pub fn look(config: &Config, theme_flag: Option<&str>) -> anyhow::Result<Look> {
         .unwrap_or(fallback);
     let mut theming = Theming {
         palette: theme::resolve(
-            set.get("dark").ok_or_else(|| anyhow::anyhow!("built-in dark theme missing"))?,
+            set.get("dark")
+                .ok_or_else(|| anyhow::anyhow!("built-in dark theme missing"))?,
             depth,
         ),
         set,

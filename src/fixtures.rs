@@ -11,7 +11,7 @@ use crate::model::{
     Timeline, TimelineEvent,
 };
 use crate::state::keys::Keymap;
-use crate::state::{EnvInfo, DemoInfo, RuleInfo, SourceStatus, State, StateInit, Theming, update};
+use crate::state::{DemoInfo, EnvInfo, RuleInfo, SourceStatus, State, StateInit, Theming, update};
 use crate::theme::{self, ColorDepth, ThemeSet};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::HashMap;
@@ -24,13 +24,48 @@ pub fn now() -> DateTime<Utc> {
 }
 
 pub const RULES: [(&str, Family, &str, &str); 7] = [
-    ("ghost.pending_review", Family::Ghost, "processing", "Stuck in pending_review"),
-    ("ghost.paid_no_sync", Family::Ghost, "paid", "Paid, inventory never synced"),
-    ("ghost.lock_expired", Family::Ghost, "inventory_locked", "Inventory lock expired but held"),
-    ("split.delivered_in_transit", Family::Split, "delivered", "App delivered, logistics in transit"),
-    ("split.settled_unpaid", Family::Split, "settled", "Supplier settled, finance unpaid"),
-    ("zombie.processing", Family::Zombie, "processing", "Processing for over 24 h"),
-    ("zombie.risk_hold", Family::Zombie, "processing", "Risk hold for hours"),
+    (
+        "ghost.pending_review",
+        Family::Ghost,
+        "processing",
+        "Stuck in pending_review",
+    ),
+    (
+        "ghost.paid_no_sync",
+        Family::Ghost,
+        "paid",
+        "Paid, inventory never synced",
+    ),
+    (
+        "ghost.lock_expired",
+        Family::Ghost,
+        "inventory_locked",
+        "Inventory lock expired but held",
+    ),
+    (
+        "split.delivered_in_transit",
+        Family::Split,
+        "delivered",
+        "App delivered, logistics in transit",
+    ),
+    (
+        "split.settled_unpaid",
+        Family::Split,
+        "settled",
+        "Supplier settled, finance unpaid",
+    ),
+    (
+        "zombie.processing",
+        Family::Zombie,
+        "processing",
+        "Processing for over 24 h",
+    ),
+    (
+        "zombie.risk_hold",
+        Family::Zombie,
+        "processing",
+        "Risk hold for hours",
+    ),
 ];
 
 pub fn rule_infos() -> HashMap<String, RuleInfo> {
@@ -90,7 +125,11 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
             let mut stats = Vec::new();
             for (q, name) in names.iter().enumerate() {
                 let down = *name == "logistics.updates";
-                let ready = if down { 120 + 40 * t as u64 } else { ((t * (q + 3)) % 17) as u64 };
+                let ready = if down {
+                    120 + 40 * t as u64
+                } else {
+                    ((t * (q + 3)) % 17) as u64
+                };
                 stats.push(QueueStat {
                     name: name.to_string(),
                     ready,
@@ -141,14 +180,34 @@ pub fn timeline(order_id: i64, order_no: &str) -> Timeline {
         events: vec![
             ev(0, "app", "created", "created", "order placed"),
             ev(1, "payment", "payment_callback", "paid", "gateway ok"),
-            ev(2, "inventory", "inventory_synced", "inventory_locked", "reserved 2"),
+            ev(
+                2,
+                "inventory",
+                "inventory_synced",
+                "inventory_locked",
+                "reserved 2",
+            ),
             ev(5, "fulfillment", "picked", "processing", "wave 12"),
             ev(90, "logistics", "shipped", "shipped", "carrier SF"),
-            ev(28 * 60, "app", "delivered", "delivered", "buyer confirmed receipt"),
+            ev(
+                28 * 60,
+                "app",
+                "delivered",
+                "delivered",
+                "buyer confirmed receipt",
+            ),
         ],
         views: vec![
-            OrderView { system: "app".into(), status: "delivered".into(), observed_at: t0 + Duration::hours(28) },
-            OrderView { system: "logistics".into(), status: "in_transit".into(), observed_at: t0 + Duration::minutes(90) },
+            OrderView {
+                system: "app".into(),
+                status: "delivered".into(),
+                observed_at: t0 + Duration::hours(28),
+            },
+            OrderView {
+                system: "logistics".into(),
+                status: "in_transit".into(),
+                observed_at: t0 + Duration::minutes(90),
+            },
         ],
     }
 }
@@ -170,7 +229,10 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
     let mut s = State::new(StateInit {
         env: EnvInfo {
             name: "demo".into(),
-            demo: Some(DemoInfo { seed: 42, speed: 1.0 }),
+            demo: Some(DemoInfo {
+                seed: 42,
+                speed: 1.0,
+            }),
             read_only: false,
         },
         now: now(),
@@ -193,7 +255,10 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
             &mut s,
             Msg::Queues {
                 at: now() - Duration::seconds(30 - i as i64),
-                result: Ok(QueueSnapshot { as_of: now(), queues: stats }),
+                result: Ok(QueueSnapshot {
+                    as_of: now(),
+                    queues: stats,
+                }),
             },
         );
     }

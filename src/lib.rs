@@ -8,6 +8,10 @@ pub mod app;
 pub mod cli;
 pub mod cockpit;
 pub mod config;
+/// Deterministic data for tests, snapshots and benchmarks (integration tests
+/// and benches cannot see `cfg(test)` items, so this is public but hidden).
+#[doc(hidden)]
+pub mod fixtures;
 pub mod layout;
 pub mod logging;
 pub mod model;
@@ -20,7 +24,3 @@ pub mod terminal;
 pub mod theme;
 mod toml_errors;
 pub mod ui;
-/// Deterministic data for tests, snapshots and benchmarks (integration tests
-/// and benches cannot see `cfg(test)` items, so this is public but hidden).
-#[doc(hidden)]
-pub mod fixtures;

@@ -23,7 +23,8 @@ pub fn init() -> (Option<PathBuf>, Option<WorkerGuard>) {
         return (None, None);
     };
     let (writer, guard) = tracing_appender::non_blocking(handle);
-    let filter = EnvFilter::try_from_env("ORDERDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("ORDERDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)

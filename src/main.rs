@@ -19,16 +19,25 @@ struct Failure {
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Self {
-        Failure { code: 2, message: message.into() }
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
     }
     fn unreachable(message: impl Into<String>) -> Self {
-        Failure { code: 3, message: message.into() }
+        Failure {
+            code: 3,
+            message: message.into(),
+        }
     }
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure { code: 1, message: format!("{e:#}") }
+        Failure {
+            code: 1,
+            message: format!("{e:#}"),
+        }
     }
 }
 
@@ -61,18 +70,24 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => run_configured(&global).await,
         Some(Command::Demo(args)) => run_demo(&global, args).await,
-        Some(Command::Themes { command: ThemesCommand::List }) => {
+        Some(Command::Themes {
+            command: ThemesCommand::List,
+        }) => {
             list_themes();
             Ok(())
         }
-        Some(Command::Config { command: ConfigCommand::Init { force } }) => {
+        Some(Command::Config {
+            command: ConfigCommand::Init { force },
+        }) => {
             let path = config_path(&global)?;
             let written = config::init(&path, force).map_err(|e| Failure::usage(e.to_string()))?;
             println!("wrote {}", written.display());
             println!("edit it, then check it with: orderdeck config check");
             Ok(())
         }
-        Some(Command::Config { command: ConfigCommand::Check { path } }) => {
+        Some(Command::Config {
+            command: ConfigCommand::Check { path },
+        }) => {
             let path = match path {
                 Some(p) => p,
                 None => config_path(&global)?,
@@ -90,7 +105,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "orderdeck", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "orderdeck",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
     }
@@ -102,7 +122,9 @@ fn config_path(global: &GlobalOpts) -> Result<std::path::PathBuf, Failure> {
         .clone()
         .or_else(paths::default_config_path)
         .ok_or_else(|| {
-            Failure::usage("cannot tell where the config directory is (no HOME?): pass --config PATH")
+            Failure::usage(
+                "cannot tell where the config directory is (no HOME?): pass --config PATH",
+            )
         })
 }
 
@@ -126,7 +148,10 @@ fn list_themes() {
     let depth = theme::detect(|k| std::env::var(k).ok());
     let default = theme::default_theme_name(depth, std::env::var("COLORFGBG").ok().as_deref());
     for name in set.names() {
-        let desc = set.get(name).map(|t| t.description.clone()).unwrap_or_default();
+        let desc = set
+            .get(name)
+            .map(|t| t.description.clone())
+            .unwrap_or_default();
         let mark = if name == default { "*" } else { " " };
         println!("{mark} {name:<16} {desc}");
     }
@@ -135,7 +160,8 @@ fn list_themes() {
 
 async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
     let config = load_config(global)?;
-    let look = cockpit::look(&config, global.theme.as_deref()).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let look = cockpit::look(&config, global.theme.as_deref())
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let _tmp;
     let db_path = match &args.db {
         Some(p) => p.clone(),
@@ -143,7 +169,11 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
             let dir = tempfile::Builder::new()
                 .prefix("orderdeck-demo-")
                 .tempdir()
-                .map_err(|e| Failure::from(anyhow::anyhow!("could not create a temporary directory for the demo database: {e}")))?;
+                .map_err(|e| {
+                    Failure::from(anyhow::anyhow!(
+                        "could not create a temporary directory for the demo database: {e}"
+                    ))
+                })?;
             let p = dir.path().join("demo.db");
             _tmp = dir;
             p
@@ -169,7 +199,10 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
     let spec = RunSpec {
         env: EnvInfo {
             name: "demo".into(),
-            demo: Some(DemoInfo { seed: args.seed, speed: args.speed }),
+            demo: Some(DemoInfo {
+                seed: args.seed,
+                speed: args.speed,
+            }),
             read_only: global.read_only,
         },
         look,
@@ -205,17 +238,19 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
             url.split(':').next().unwrap_or("this kind of")
         )));
     }
-    let look = cockpit::look(&config, global.theme.as_deref()).map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let look = cockpit::look(&config, global.theme.as_deref())
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let mut look = look;
     if env.amqp_url.is_some() {
         look.warnings.insert(
             0,
-            "amqp_url is set, but this build has no RabbitMQ source yet: queue pane disabled".into(),
+            "amqp_url is set, but this build has no RabbitMQ source yet: queue pane disabled"
+                .into(),
         );
     }
-    let store = SqliteStore::open(&url, false)
-        .await
-        .map_err(|e| Failure::unreachable(format!("database {}: {e}", config::mask_secrets(&url))))?;
+    let store = SqliteStore::open(&url, false).await.map_err(|e| {
+        Failure::unreachable(format!("database {}: {e}", config::mask_secrets(&url)))
+    })?;
     let spec = RunSpec {
         env: EnvInfo {
             name: env.name.clone(),

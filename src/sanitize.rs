@@ -40,7 +40,11 @@ pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
         let n = piece.chars().count();
         // Leave room for the ellipsis unless this is the very last piece.
         let last = chars.peek().is_none();
-        let room = if last { max_chars } else { max_chars.saturating_sub(1) };
+        let room = if last {
+            max_chars
+        } else {
+            max_chars.saturating_sub(1)
+        };
         if count + n > room {
             if max_chars > 0 {
                 out.push(ELLIPSIS);
@@ -128,7 +132,13 @@ mod tests {
 
     #[test]
     fn ordinary_text_is_untouched() {
-        for s in ["CO20261125-000123", "SKU-TEA-0042", "寄售订单 待审核", "✅ ok", ""] {
+        for s in [
+            "CO20261125-000123",
+            "SKU-TEA-0042",
+            "寄售订单 待审核",
+            "✅ ok",
+            "",
+        ] {
             assert_eq!(sanitize(s), s);
             assert!(is_safe(s));
         }

@@ -29,7 +29,12 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 impl Session {
     fn start(args: &[&str], env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 30, cols: 100, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("open a pty");
         let dirs = tempfile::tempdir().unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_orderdeck"));
@@ -65,7 +70,13 @@ impl Session {
                 }
             }
         });
-        Session { child, writer, output: rx, seen: Vec::new(), _dirs: dirs }
+        Session {
+            child,
+            writer,
+            output: rx,
+            seen: Vec::new(),
+            _dirs: dirs,
+        }
     }
 
     /// Reads until `needle` shows up after byte `from`; panics with what
@@ -84,7 +95,10 @@ impl Session {
                     String::from_utf8_lossy(&self.seen)
                 );
             }
-            if let Ok(chunk) = self.output.recv_timeout(left.min(Duration::from_millis(100))) {
+            if let Ok(chunk) = self
+                .output
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
                 self.seen.extend(chunk);
             }
         }
@@ -110,7 +124,10 @@ impl Session {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("orderdeck did not exit; saw:\n{}", String::from_utf8_lossy(&self.seen));
+                panic!(
+                    "orderdeck did not exit; saw:\n{}",
+                    String::from_utf8_lossy(&self.seen)
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -179,5 +196,8 @@ fn no_subcommand_without_config_explains_and_exits_2() {
     let out = String::from_utf8_lossy(&s.seen);
     assert!(out.contains("database_url"), "{out}");
     assert!(out.contains("orderdeck demo"), "{out}");
-    assert!(find(&s.seen, ENTER_ALT).is_none(), "never touched the screen");
+    assert!(
+        find(&s.seen, ENTER_ALT).is_none(),
+        "never touched the screen"
+    );
 }

@@ -45,7 +45,10 @@ fn orders_msg(rows: Vec<StuckOrder>) -> Msg {
 }
 
 fn selected_no(s: &State) -> String {
-    s.orders.selected().map(|o| o.order_no.clone()).unwrap_or_default()
+    s.orders
+        .selected()
+        .map(|o| o.order_no.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -56,7 +59,10 @@ fn moving_the_cursor_watches_the_new_orders_timeline() {
     let second = s.orders.selected().cloned().unwrap();
     assert_ne!(first.order_id, second.order_id);
     assert_eq!(effects, vec![Effect::WatchOrder(Some(second.order_id))]);
-    assert!(s.timeline.loading, "the pane shows loading until the fetch answers");
+    assert!(
+        s.timeline.loading,
+        "the pane shows loading until the fetch answers"
+    );
     // Moving back and forth ends where it started.
     press(&mut s, Key::plain(KeyCode::Down));
     press(&mut s, Key::char('k'));
@@ -115,7 +121,10 @@ fn identical_data_does_not_ask_for_a_redraw() {
     update(&mut s, orders_msg(rows.clone()));
     s.needs_redraw = false;
     update(&mut s, orders_msg(rows.clone()));
-    assert!(!s.needs_redraw, "same rows, same clock second: nothing to draw");
+    assert!(
+        !s.needs_redraw,
+        "same rows, same clock second: nothing to draw"
+    );
     let mut changed = rows;
     changed[3].status = "cancelled".into();
     update(&mut s, orders_msg(changed));
@@ -152,9 +161,16 @@ fn a_bad_filter_is_explained_and_not_applied() {
     let mut s = state_with(10);
     press(&mut s, Key::char('/'));
     type_str(&mut s, "family:phantom");
-    assert_eq!(s.orders.visible_len(), 10, "invalid text leaves the old filter");
+    assert_eq!(
+        s.orders.visible_len(),
+        10,
+        "invalid text leaves the old filter"
+    );
     enter(&mut s);
-    assert!(matches!(s.mode, Mode::Filter { .. }), "stays open to fix it");
+    assert!(
+        matches!(s.mode, Mode::Filter { .. }),
+        "stays open to fix it"
+    );
     let msg = s.message.clone().unwrap();
     assert_eq!(msg.level, Level::Error);
     assert!(msg.text.contains("phantom"));
@@ -321,15 +337,19 @@ fn a_failed_poll_keeps_the_data_and_marks_the_source_down() {
     update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(40)));
     let (level, text) = s.db.summary(s.now);
     assert_eq!(level, Level::Error);
-    assert!(text.contains("connection refused") && text.contains("40s"), "{text}");
+    assert!(
+        text.contains("connection refused") && text.contains("40s"),
+        "{text}"
+    );
 }
 
 #[test]
 fn silent_sources_go_stale() {
     let mut s = state_with(3);
+    // The fixture's last queue sample arrived one second before `now`.
     update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(3)));
-    assert_eq!(s.broker.summary(s.now).1, "ok 3s");
-    update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(30)));
+    assert_eq!(s.broker.summary(s.now).1, "ok 4s");
+    update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(29)));
     let (level, text) = s.broker.summary(s.now);
     assert_eq!((level, text.as_str()), (Level::Warn, "stale 30s"));
 }
@@ -367,7 +387,13 @@ fn hostile_fields_are_sanitised_on_arrival() {
 fn resize_recomputes_the_page_size() {
     let mut s = state_with(200);
     let big = s.orders.scroll.page;
-    update(&mut s, Msg::Resize { width: 80, height: 24 });
+    update(
+        &mut s,
+        Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
     let small = s.orders.scroll.page;
     assert!(small < big, "{small} < {big}");
     assert_eq!(small, 10);

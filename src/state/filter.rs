@@ -33,6 +33,7 @@ enum TermKind {
 impl Filter {
     /// Parses a filter expression. Errors name the offending term.
     pub fn parse(expr: &str) -> Result<Filter, String> {
+        const FIELDS: [&str; 7] = ["family", "f", "status", "rule", "sku", "order", "supplier"];
         let mut terms = Vec::new();
         for raw in expr.split_whitespace() {
             let (negated, body) = match raw.strip_prefix('-') {
@@ -57,6 +58,11 @@ impl Filter {
                             ));
                         }
                     }
+                }
+                // `status:` with nothing after it yet: the user is still
+                // typing, so it matches everything rather than nothing.
+                Some((field, _)) if FIELDS.contains(&field.to_ascii_lowercase().as_str()) => {
+                    continue;
                 }
                 _ => TermKind::Text(body.to_lowercase()),
             };
@@ -163,6 +169,15 @@ mod tests {
         assert!(err.contains("colour"), "{err}");
         let err = Filter::parse("family:phantom").unwrap_err();
         assert!(err.contains("phantom"), "{err}");
+    }
+
+    #[test]
+    fn a_field_still_being_typed_matches_everything() {
+        let f = Filter::parse("status:").unwrap();
+        assert!(f.is_empty());
+        assert!(f.matches(&order("A1", Family::Ghost, "paid", "X")));
+        // An unknown field with no value yet is plain text, as before.
+        assert!(!Filter::parse("colour:").unwrap().is_empty());
     }
 
     #[test]

@@ -50,7 +50,9 @@ impl Pane {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Mode {
     Normal,
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Command(LineInput),
     /// Typing a filter; it applies as you type, Esc restores `previous`.
     Filter {

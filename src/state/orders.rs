@@ -55,7 +55,10 @@ impl OrderColumn {
     }
 
     pub fn next(self) -> OrderColumn {
-        let i = OrderColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        let i = OrderColumn::ALL
+            .iter()
+            .position(|c| *c == self)
+            .unwrap_or(0);
         OrderColumn::ALL[(i + 1) % OrderColumn::ALL.len()]
     }
 
@@ -262,7 +265,9 @@ impl OrdersTable {
     fn rebuild(&mut self) {
         let filter = &self.filter;
         let rows = &self.rows;
-        let mut view: Vec<usize> = (0..rows.len()).filter(|&i| filter.matches(&rows[i])).collect();
+        let mut view: Vec<usize> = (0..rows.len())
+            .filter(|&i| filter.matches(&rows[i]))
+            .collect();
         let sort = self.sort;
         view.sort_by(|&a, &b| {
             let ord = compare(&rows[a], &rows[b], sort.column);
@@ -308,7 +313,9 @@ fn sanitize_row(r: &mut StuckOrder) {
         &mut r.sku,
         &mut r.detail,
     ] {
-        if !crate::sanitize::is_safe(field) || field.chars().count() > crate::sanitize::MAX_FIELD_CHARS {
+        if !crate::sanitize::is_safe(field)
+            || field.chars().count() > crate::sanitize::MAX_FIELD_CHARS
+        {
             *field = sanitize(field);
         }
     }

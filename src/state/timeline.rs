@@ -112,15 +112,32 @@ pub fn contradictions(views: &[OrderView]) -> Vec<Contradiction> {
     if let (Some(a), Some(l)) = (app, logistics) {
         let app_says_delivered = matches!(a, "delivered" | "settled");
         if app_says_delivered && l != "delivered" {
-            add("app", "logistics", format!("app says {a}, logistics says {l}"));
+            add(
+                "app",
+                "logistics",
+                format!("app says {a}, logistics says {l}"),
+            );
         } else if a == "cancelled" && l == "in_transit" {
-            add("app", "logistics", "app says cancelled, logistics says in_transit".into());
+            add(
+                "app",
+                "logistics",
+                "app says cancelled, logistics says in_transit".into(),
+            );
         } else if l == "delivered" && matches!(a, "processing" | "shipped" | "inventory_locked") {
-            add("app", "logistics", format!("logistics says delivered, app says {a}"));
+            add(
+                "app",
+                "logistics",
+                format!("logistics says delivered, app says {a}"),
+            );
         }
     }
-    if let (Some("settled"), Some(f @ "unpaid")) = (view(views, "supplier"), view(views, "finance")) {
-        add("supplier", "finance", format!("supplier says settled, finance says {f}"));
+    if let (Some("settled"), Some(f @ "unpaid")) = (view(views, "supplier"), view(views, "finance"))
+    {
+        add(
+            "supplier",
+            "finance",
+            format!("supplier says settled, finance says {f}"),
+        );
     }
     if let (Some(a), Some(e)) = (app, view(views, "erp")) {
         let app_past_fulfilment = matches!(a, "shipped" | "delivered" | "settled");

@@ -59,9 +59,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         },
         Msg::Timeline { order_id, result } => {
-            let changed = state
-                .timeline
-                .ingest(order_id, result.map_err(|e| e.0));
+            let changed = state.timeline.ingest(order_id, result.map_err(|e| e.0));
             state.needs_redraw |= changed;
         }
         Msg::OrderFound { order_no, result } => {
@@ -72,9 +70,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                         effects.push(Effect::WatchOrder(Some(order_id)));
                     }
                     state.focus = Pane::Timeline;
-                    state.info(format!(
-                        "{order_no} is not stuck; showing its timeline"
-                    ));
+                    state.info(format!("{order_no} is not stuck; showing its timeline"));
                 }
                 Ok(None) => state.warn(format!("no order {order_no}")),
                 Err(e) => state.error(format!("could not look up {order_no}: {e}")),
@@ -145,7 +141,10 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
 
 fn on_help_key(state: &mut State, key: Key, scroll: usize) {
     let close = matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-        || matches!(state.keymap.action_for(key), Some(Action::Help | Action::Quit));
+        || matches!(
+            state.keymap.action_for(key),
+            Some(Action::Help | Action::Quit)
+        );
     if close {
         return;
     }
@@ -264,7 +263,11 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
             announce_sort(state);
         }
         Action::CycleTheme => {
-            let next = state.theming.set.next_after(&state.theming.name).to_string();
+            let next = state
+                .theming
+                .set
+                .next_after(&state.theming.name)
+                .to_string();
             match state.theming.select(&next) {
                 Ok(()) => state.info(format!("theme {next}")),
                 Err(e) => state.error(e),

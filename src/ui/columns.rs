@@ -38,8 +38,13 @@ pub fn fit<K: Copy>(columns: &[Column<K>], total: usize) -> Vec<(K, usize)> {
     let mut widths: Vec<usize> = chosen.iter().map(|&i| min_width(&columns[i])).collect();
     let used: usize = widths.iter().sum::<usize>() + chosen.len().saturating_sub(1);
     let mut spare = total.saturating_sub(used);
-    // First let flexible columns grow to what their content wants...
-    for (slot, &i) in chosen.iter().enumerate() {
+    // First let flexible columns grow to what their content wants, most
+    // important first, so spare room goes to the order number before the
+    // rule name...
+    let mut slots_by_priority: Vec<usize> = (0..chosen.len()).collect();
+    slots_by_priority.sort_by_key(|&slot| columns[chosen[slot]].priority);
+    for slot in slots_by_priority {
+        let i = chosen[slot];
         let c = &columns[i];
         if c.flexible && c.width > widths[slot] {
             let grow = (c.width - widths[slot]).min(spare);
@@ -78,18 +83,37 @@ mod tests {
 
     #[test]
     fn everything_fits_when_there_is_room_and_flex_takes_the_rest() {
-        let cols = [col("a", 5, 0, false), col("b", 10, 1, true), col("c", 3, 2, false)];
+        let cols = [
+            col("a", 5, 0, false),
+            col("b", 10, 1, true),
+            col("c", 3, 2, false),
+        ];
         let got = fit(&cols, 30);
         assert_eq!(got, vec![("a", 5), ("b", 20), ("c", 3)]);
     }
 
     #[test]
     fn least_important_columns_drop_whole_and_order_is_kept() {
-        let cols = [col("a", 5, 2, false), col("b", 8, 0, false), col("c", 6, 1, false)];
+        let cols = [
+            col("a", 5, 2, false),
+            col("b", 8, 0, false),
+            col("c", 6, 1, false),
+        ];
         let got = fit(&cols, 16);
         assert_eq!(got, vec![("b", 8), ("c", 6)]);
         // Fixed columns keep their full width: never cut.
-        assert!(got.iter().all(|(k, w)| (*k != "b" || *w == 8) && (*k != "c" || *w == 6)));
+        assert!(
+            got.iter()
+                .all(|(k, w)| (*k != "b" || *w == 8) && (*k != "c" || *w == 6))
+        );
+    }
+
+    #[test]
+    fn spare_room_goes_to_the_most_important_flexible_column_first() {
+        let cols = [col("rule", 20, 5, true), col("order", 17, 0, true)];
+        // 4 + 4 + 1 space = 9 at minimum; 13 spare goes to `order` first.
+        let got = fit(&cols, 22);
+        assert_eq!(got, vec![("rule", 4), ("order", 17)]);
     }
 
     #[test]

@@ -9,7 +9,10 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 const COMMANDS: &[(&str, &str)] = &[
     (":q", "quit"),
     (":theme NAME", "switch theme"),
-    (":sort COL [asc|desc]", "sort stuck orders (family rule order status age sku supplier amount)"),
+    (
+        ":sort COL [asc|desc]",
+        "sort stuck orders (family rule order status age sku supplier amount)",
+    ),
     (":filter EXPR", "filter stuck orders; empty clears"),
     (":goto ORDER_NO", "show an order's timeline, stuck or not"),
     (":clock utc|local", "clock and timestamps"),
@@ -65,7 +68,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, scroll: usize) {
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
-        .title(Line::from(Span::styled(" Help — Esc closes, j/k scroll ", p.title)))
+        .title(Line::from(Span::styled(
+            " Help — Esc closes, j/k scroll ",
+            p.title,
+        )))
         .style(p.base);
     frame.render_widget(Clear, popup);
     frame.render_widget(

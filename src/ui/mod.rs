@@ -20,11 +20,8 @@ pub fn render(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let palette = state.palette();
     frame.render_widget(Block::new().style(palette.base), area);
-    let Some(screen) = layout::screen(
-        area,
-        state.queues.rows.len(),
-        state.focus == Pane::Timeline,
-    ) else {
+    let Some(screen) = layout::screen(area, state.queues.rows.len(), state.focus == Pane::Timeline)
+    else {
         render_too_small(state, frame, area);
         return;
     };
@@ -60,7 +57,12 @@ pub(crate) fn pane_block<'a>(state: &State, pane: Pane, title: Line<'a>) -> Bloc
 }
 
 /// `2 Stuck orders` style pane title, the number being the focus key.
-pub(crate) fn pane_title<'a>(state: &State, key: char, name: &str, extra: Vec<Span<'a>>) -> Line<'a> {
+pub(crate) fn pane_title<'a>(
+    state: &State,
+    key: char,
+    name: &str,
+    extra: Vec<Span<'a>>,
+) -> Line<'a> {
     let p = state.palette();
     let mut spans = vec![
         Span::styled(format!(" {key} "), p.muted),
@@ -80,7 +82,12 @@ fn render_too_small(state: &State, frame: &mut Frame, area: Rect) {
         layout::MIN_HEIGHT
     );
     let y = area.height / 2;
-    let r = Rect::new(area.x, area.y + y, area.width, area.height.saturating_sub(y));
+    let r = Rect::new(
+        area.x,
+        area.y + y,
+        area.width,
+        area.height.saturating_sub(y),
+    );
     frame.render_widget(
         Paragraph::new(text)
             .style(state.palette().warn)
@@ -94,7 +101,11 @@ fn render_message_line(state: &State, frame: &mut Frame, area: Rect) {
     let p = state.palette();
     match &state.mode {
         Mode::Command(input) | Mode::Filter { input, .. } => {
-            let prompt = if matches!(state.mode, Mode::Command(_)) { ":" } else { "/" };
+            let prompt = if matches!(state.mode, Mode::Command(_)) {
+                ":"
+            } else {
+                "/"
+            };
             let visible = text::cell(&input.text, area.width.saturating_sub(2) as usize, false);
             let line = Line::from(vec![
                 Span::styled(prompt, p.accent),
@@ -108,10 +119,7 @@ fn render_message_line(state: &State, frame: &mut Frame, area: Rect) {
         _ => {
             let (style, msg) = match (&state.message, state.orders.rule_errors.first()) {
                 (Some(m), _) => (level_style(state, m.level), m.text.clone()),
-                (None, Some(e)) => (
-                    p.warn,
-                    format!("rule {} failed: {}", e.rule_id, e.message),
-                ),
+                (None, Some(e)) => (p.warn, format!("rule {} failed: {}", e.rule_id, e.message)),
                 (None, None) => (p.muted, String::new()),
             };
             let msg = text::cell(&crate::sanitize::sanitize(&msg), area.width as usize, false);
@@ -153,7 +161,12 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         ],
         Mode::Help { .. } => vec![("Esc".into(), "close"), ("j/k".into(), "scroll")],
         Mode::Normal => {
-            let mut actions = vec![Action::Help, Action::CommandLine, Action::Filter, Action::FocusNext];
+            let mut actions = vec![
+                Action::Help,
+                Action::CommandLine,
+                Action::Filter,
+                Action::FocusNext,
+            ];
             match state.focus {
                 Pane::Orders => actions.extend([Action::Open, Action::SortNext]),
                 Pane::Timeline => actions.push(Action::Back),

@@ -34,27 +34,44 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         if t.filter.is_empty() {
             format!(" {}", count(t.total_len() as u64))
         } else {
-            format!(" {} of {}", count(t.visible_len() as u64), count(t.total_len() as u64))
+            format!(
+                " {} of {}",
+                count(t.visible_len() as u64),
+                count(t.total_len() as u64)
+            )
         },
         p.muted,
     )];
     if !t.filter.is_empty() {
-        extra.push(Span::styled(format!(" /{}", text::cell(t.filter.source(), 30, false).trim_end()), p.accent));
+        extra.push(Span::styled(
+            format!(" /{}", text::cell(t.filter.source(), 30, false).trim_end()),
+            p.accent,
+        ));
     }
     extra.push(Span::styled(
-        format!(" ↕{}{}", sort.column.name(), if sort.descending { "▼" } else { "▲" }),
+        format!(
+            " ↕{}{}",
+            sort.column.name(),
+            if sort.descending { "▼" } else { "▲" }
+        ),
         p.muted,
     ));
     if !t.truncated_rules.is_empty() {
         extra.push(Span::styled(" (row limit hit)", p.warn));
     }
-    let block = pane_block(state, Pane::Orders, pane_title(state, '2', "Stuck orders", extra));
+    let block = pane_block(
+        state,
+        Pane::Orders,
+        pane_title(state, '2', "Stuck orders", extra),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     if t.visible_len() == 0 {
         let note = match (&state.db.health, t.total_len()) {
-            (Health::NotConfigured, _) => "no database configured (set database_url for this environment)".to_string(),
+            (Health::NotConfigured, _) => {
+                "no database configured (set database_url for this environment)".to_string()
+            }
             (Health::Connecting, _) => "running detection rules…".to_string(),
             (Health::Down(e), 0) => format!("database unreachable: {e}"),
             (_, 0) => "no stuck orders — all rules clear".to_string(),
@@ -95,13 +112,45 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     };
     let cols = [
         fixed(Col::Sorted(OrderColumn::Family), 6, 2),
-        flex(Col::Sorted(OrderColumn::Rule), widest(&|o| o.rule_id.width(), "rule"), 10, 6),
-        flex(Col::Sorted(OrderColumn::Order), widest(&|o| o.order_no.width(), "order"), 12, 0),
-        flex(Col::Sorted(OrderColumn::Status), widest(&|o| o.status.width(), "status"), 10, 3),
-        fixed(Col::Sorted(OrderColumn::Age), widest(&|o| age(o, as_of).len(), "age"), 1),
-        flex(Col::Sorted(OrderColumn::Sku), widest(&|o| o.sku.width(), "sku"), 8, 5),
-        fixed(Col::Sorted(OrderColumn::Supplier), widest(&|o| o.supplier_id.to_string().len(), "supplier"), 7),
-        fixed(Col::Sorted(OrderColumn::Amount), widest(&|o| format_amount(o.amount_cents).len(), "amount"), 4),
+        flex(
+            Col::Sorted(OrderColumn::Rule),
+            widest(&|o| o.rule_id.width(), "rule"),
+            10,
+            6,
+        ),
+        // The order number is what the operator acts on (`:goto`, copy, a
+        // ticket): it is never cut unless it is absurdly long.
+        {
+            let w = widest(&|o| o.order_no.width(), "order");
+            flex(Col::Sorted(OrderColumn::Order), w, w.min(24), 0)
+        },
+        flex(
+            Col::Sorted(OrderColumn::Status),
+            widest(&|o| o.status.width(), "status"),
+            10,
+            3,
+        ),
+        fixed(
+            Col::Sorted(OrderColumn::Age),
+            widest(&|o| age(o, as_of).len(), "age"),
+            1,
+        ),
+        flex(
+            Col::Sorted(OrderColumn::Sku),
+            widest(&|o| o.sku.width(), "sku"),
+            8,
+            5,
+        ),
+        fixed(
+            Col::Sorted(OrderColumn::Supplier),
+            widest(&|o| o.supplier_id.to_string().len(), "supplier"),
+            7,
+        ),
+        fixed(
+            Col::Sorted(OrderColumn::Amount),
+            widest(&|o| format_amount(o.amount_cents).len(), "amount"),
+            4,
+        ),
         flex(Col::Detail, widest(&|o| o.detail.width(), "detail"), 12, 8),
     ];
     let fitted = columns::fit(&cols, inner.width as usize);
@@ -116,9 +165,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .iter()
         .flat_map(|(c, w)| {
             let (label, style) = match c {
-                Col::Sorted(col) if *col == sort.column => {
-                    (format!("{}{}", col.name(), if sort.descending { "▼" } else { "▲" }), p.accent)
-                }
+                Col::Sorted(col) if *col == sort.column => (
+                    format!("{}{}", col.name(), if sort.descending { "▼" } else { "▲" }),
+                    p.accent,
+                ),
                 Col::Sorted(col) => (col.name().to_string(), p.header),
                 Col::Detail => ("detail".to_string(), p.header),
             };
@@ -133,14 +183,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         for (c, w) in &fitted {
             let w = *w;
             let span = match c {
-                Col::Sorted(OrderColumn::Family) => text::span(o.family.as_str(), w, false, p.family(o.family)),
+                Col::Sorted(OrderColumn::Family) => {
+                    text::span(o.family.as_str(), w, false, p.family(o.family))
+                }
                 Col::Sorted(OrderColumn::Rule) => text::span(&o.rule_id, w, false, p.muted),
                 Col::Sorted(OrderColumn::Order) => text::span(&o.order_no, w, false, p.text),
                 Col::Sorted(OrderColumn::Status) => text::span(&o.status, w, false, p.text),
                 Col::Sorted(OrderColumn::Age) => text::span(&age(o, as_of), w, true, p.warn),
                 Col::Sorted(OrderColumn::Sku) => text::span(&o.sku, w, false, p.text),
-                Col::Sorted(OrderColumn::Supplier) => text::span(&o.supplier_id.to_string(), w, true, p.muted),
-                Col::Sorted(OrderColumn::Amount) => text::span(&format_amount(o.amount_cents), w, true, p.text),
+                Col::Sorted(OrderColumn::Supplier) => {
+                    text::span(&o.supplier_id.to_string(), w, true, p.muted)
+                }
+                Col::Sorted(OrderColumn::Amount) => {
+                    text::span(&format_amount(o.amount_cents), w, true, p.text)
+                }
                 Col::Detail => text::span(&o.detail, w, false, p.muted),
             };
             spans.push(span);
@@ -148,7 +204,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
         let mut line = Line::from(spans);
         if idx == t.scroll.cursor {
-            line = line.style(if focused { p.selection } else { p.muted.patch(p.selection) });
+            line = line.style(if focused {
+                p.selection
+            } else {
+                p.muted.patch(p.selection)
+            });
         }
         lines.push(line);
     }

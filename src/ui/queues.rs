@@ -61,17 +61,35 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let t = &state.queues;
     let ready_total = t.total_ready();
     let dead = t.total_dead_letters();
-    let mut extra = vec![Span::styled(format!(" {} ready", count(ready_total)), p.muted)];
+    let mut extra = vec![Span::styled(
+        format!(" {} ready", count(ready_total)),
+        p.muted,
+    )];
     if dead > 0 {
         extra.push(Span::styled(format!(" · {} dead", count(dead)), p.warn));
     }
-    let block = pane_block(state, Pane::Queues, pane_title(state, '1', "Queue backlog", extra));
+    // A short pane (80x24) cannot show every queue; say so, or a quiet
+    // `notify.customer` below the fold would read as "not there".
+    let shown = layout::table_rows(area);
+    if t.rows.len() > shown {
+        extra.push(Span::styled(
+            format!(" · {shown} of {} shown, j/k scroll", t.rows.len()),
+            p.muted,
+        ));
+    }
+    let block = pane_block(
+        state,
+        Pane::Queues,
+        pane_title(state, '1', "Queue backlog", extra),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     if t.rows.is_empty() {
         let note = match &state.broker.health {
-            Health::NotConfigured => "no broker configured (set amqp_url for this environment)".to_string(),
+            Health::NotConfigured => {
+                "no broker configured (set amqp_url for this environment)".to_string()
+            }
             Health::Connecting => "connecting to the broker…".to_string(),
             Health::Down(e) => format!("broker unreachable: {e}"),
             Health::Ok => "no queues".to_string(),
@@ -105,10 +123,21 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         },
         fixed(Col::Ready, widest(&|r| r.ready.to_string(), "ready"), 1),
         fixed(Col::Unacked, widest(&|r| r.unacked.to_string(), "unack"), 5),
-        fixed(Col::Consumers, widest(&|r| r.consumers.to_string(), "cons"), 2),
+        fixed(
+            Col::Consumers,
+            widest(&|r| r.consumers.to_string(), "cons"),
+            2,
+        ),
         fixed(Col::In, widest(&|r| rate(r.in_rate), "in/s"), 6),
         fixed(Col::Out, widest(&|r| rate(r.out_rate), "out/s"), 6),
-        fixed(Col::Dlq, widest(&|r| r.dlq.map(|d| d.to_string()).unwrap_or("–".into()), "dlq"), 3),
+        fixed(
+            Col::Dlq,
+            widest(
+                &|r| r.dlq.map(|d| d.to_string()).unwrap_or("–".into()),
+                "dlq",
+            ),
+            3,
+        ),
         fixed(Col::Drain, widest(&|r| drain_text(r.drain), "drain"), 4),
         Column {
             key: Col::Trend,
@@ -143,7 +172,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let critical = state.thresholds.queue_ready_critical;
     let visible = layout::table_rows(area);
     let focused = state.focus == Pane::Queues;
-    for (i, row) in t.rows.iter().enumerate().skip(t.scroll.offset).take(visible) {
+    for (i, row) in t
+        .rows
+        .iter()
+        .enumerate()
+        .skip(t.scroll.offset)
+        .take(visible)
+    {
         let level: Style = if row.consumers == 0 && row.ready > 0 || row.over(critical) {
             p.critical
         } else if row.over(warn) {
@@ -159,7 +194,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 Col::Ready => text::span(&row.ready.to_string(), w, true, level),
                 Col::Unacked => text::span(&row.unacked.to_string(), w, true, p.text),
                 Col::Consumers => {
-                    let st = if row.consumers == 0 { p.critical } else { p.text };
+                    let st = if row.consumers == 0 {
+                        p.critical
+                    } else {
+                        p.text
+                    };
                     text::span(&row.consumers.to_string(), w, true, st)
                 }
                 Col::In => text::span(&rate(row.in_rate), w, true, p.muted),

@@ -3,8 +3,8 @@
 use crate::config::ClockMode;
 use crate::sanitize::fit_width;
 use chrono::{DateTime, Local, Utc};
-use ratatui::text::Span;
 use ratatui::style::Style;
+use ratatui::text::Span;
 use unicode_width::UnicodeWidthStr;
 
 /// A cell's text cut to `width` columns (with `…`) and padded or aligned.

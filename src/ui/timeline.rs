@@ -17,24 +17,37 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let tl = &state.timeline;
     let mut extra = Vec::new();
     if let Some(t) = &tl.data {
-        extra.push(Span::styled(format!(" {}", text::cell(&t.order.order_no, 24, false).trim_end()), p.accent));
+        extra.push(Span::styled(
+            format!(" {}", text::cell(&t.order.order_no, 24, false).trim_end()),
+            p.accent,
+        ));
         extra.push(Span::styled(format!(" {} events", t.events.len()), p.muted));
     }
     if state.timeline_pinned {
         extra.push(Span::styled(" (goto)", p.muted));
     }
-    let block = pane_block(state, Pane::Timeline, pane_title(state, '3', "Timeline", extra));
+    let block = pane_block(
+        state,
+        Pane::Timeline,
+        pane_title(state, '3', "Timeline", extra),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     let width = inner.width as usize;
     let mut lines: Vec<Line> = Vec::new();
     if let Some(err) = &tl.error {
-        lines.push(Line::from(Span::styled(text::cell(err, width, false), p.critical)));
+        lines.push(Line::from(Span::styled(
+            text::cell(err, width, false),
+            p.critical,
+        )));
     }
     match (&tl.data, tl.order_id, tl.loading) {
         (Some(t), _, _) => lines.extend(timeline_lines(state, t, width)),
-        (None, Some(id), true) => lines.push(Line::from(Span::styled(format!("loading order #{id}…"), p.muted))),
+        (None, Some(id), true) => lines.push(Line::from(Span::styled(
+            format!("loading order #{id}…"),
+            p.muted,
+        ))),
         (None, None, _) => lines.push(Line::from(Span::styled(
             "select a stuck order to see its timeline",
             p.muted,
@@ -65,7 +78,11 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
     lines.push(clip(head, width));
 
     // Why is it here: the rules it matched and their usual causes.
-    let matched: Vec<String> = state.orders.rules_for(o.order_id).map(String::from).collect();
+    let matched: Vec<String> = state
+        .orders
+        .rules_for(o.order_id)
+        .map(String::from)
+        .collect();
     for rule_id in matched.iter().take(3) {
         let (title, causes, style) = match state.rules.get(rule_id) {
             Some(r) => (r.title.as_str(), r.causes.join(" · "), p.family(r.family)),
@@ -80,7 +97,10 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
         ));
         if !causes.is_empty() {
             lines.push(clip(
-                vec![Span::styled("  usual causes: ", p.muted), Span::styled(causes, p.muted)],
+                vec![
+                    Span::styled("  usual causes: ", p.muted),
+                    Span::styled(causes, p.muted),
+                ],
                 width,
             ));
         }
@@ -89,21 +109,30 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
     if !t.views.is_empty() {
         let mut spans = vec![Span::styled("views ", p.muted)];
         for v in &t.views {
-            spans.push(Span::styled(format!("{}", v.system), p.source(&v.system)));
+            spans.push(Span::styled(v.system.clone(), p.source(&v.system)));
             spans.push(Span::styled(format!("={} ", v.status), p.text));
         }
         lines.push(clip(spans, width));
     }
     for c in contradictions(&t.views) {
         lines.push(clip(
-            vec![Span::styled("⚠ split: ", p.critical), Span::styled(c.text, p.warn)],
+            vec![
+                Span::styled("⚠ split: ", p.critical),
+                Span::styled(c.text, p.warn),
+            ],
             width,
         ));
     }
     lines.push(Line::from(Span::styled("─".repeat(width), p.border)));
 
     let gap_secs = (state.thresholds.long_gap_minutes as i64).max(1) * 60;
-    let source_w = t.events.iter().map(|e| e.source.len()).max().unwrap_or(3).clamp(3, 11);
+    let source_w = t
+        .events
+        .iter()
+        .map(|e| e.source.len())
+        .max()
+        .unwrap_or(3)
+        .clamp(3, 11);
     let mut prev: Option<chrono::DateTime<chrono::Utc>> = None;
     for e in &t.events {
         let delta = prev.map(|p| (e.occurred_at - p).num_seconds());
@@ -114,19 +143,37 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
             )));
         }
         prev = Some(e.occurred_at);
-        let delta_text = delta.map(|d| format!("+{}", format_age(d))).unwrap_or_default();
+        let delta_text = delta
+            .map(|d| format!("+{}", format_age(d)))
+            .unwrap_or_default();
         let spans = vec![
-            Span::styled(format!("{} ", text::timestamp(e.occurred_at, state.clock)), p.muted),
+            Span::styled(
+                format!("{} ", text::timestamp(e.occurred_at, state.clock)),
+                p.muted,
+            ),
             Span::styled(format!("{:>7} ", delta_text), p.muted),
-            Span::styled(text::cell(&e.source, source_w, false) + " ", p.source(&e.source)),
+            Span::styled(
+                text::cell(&e.source, source_w, false) + " ",
+                p.source(&e.source),
+            ),
             Span::styled(format!("{} ", e.kind), p.text),
-            Span::styled(if e.status.is_empty() { String::new() } else { format!("[{}] ", e.status) }, p.accent),
+            Span::styled(
+                if e.status.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}] ", e.status)
+                },
+                p.accent,
+            ),
             Span::styled(e.detail.clone(), p.muted),
         ];
         lines.push(clip(spans, width));
     }
     if t.events.is_empty() {
-        lines.push(Line::from(Span::styled("no events recorded for this order", p.muted)));
+        lines.push(Line::from(Span::styled(
+            "no events recorded for this order",
+            p.muted,
+        )));
     }
     lines
 }
