@@ -66,8 +66,10 @@ impl Rule {
     /// The `:cutoff` value for a poll at `now`: orders in the condition since
     /// before it are reported.
     pub fn cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let minutes = i64::try_from(self.threshold_minutes).unwrap_or(i64::MAX / 120_000);
-        now - Duration::minutes(minutes.min(100 * 365 * 24 * 60))
+        // Clamped to a century: a bigger threshold means "never", and
+        // chrono's range must hold.
+        let minutes = self.threshold_minutes.min(100 * 365 * 24 * 60) as i64;
+        now - Duration::minutes(minutes)
     }
 
     /// The rule's SQL with placeholders for `dialect` and the parameter names
@@ -284,5 +286,84 @@ mod tests {
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("茶\nx", 4), (2, 1));
+    }
+
+    const GOOD: &str = r#"
+[[rule]]
+id = "ghost.custom"
+family = "ghost"
+title = "Custom"
+severity = "low"
+threshold_hours = 3
+causes = ["a"]
+remediations = ["release_lock"]
+sql = "SELECT 1 WHERE x < :cutoff LIMIT :limit"
+"#;
+
+    #[test]
+    fn hours_become_minutes_and_defaults_apply() {
+        let rb = Runbook::parse(GOOD, "user.toml").unwrap();
+        let r = &rb.rules[0];
+        assert_eq!(r.threshold_minutes, 180);
+        assert_eq!(r.severity, Severity::Low);
+        assert!(r.enabled);
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 25, 12, 0, 0).unwrap();
+        assert_eq!(r.cutoff(now), now - Duration::hours(3));
+    }
+
+    #[test]
+    fn errors_are_one_line_with_origin_line_and_column() {
+        let cases = [
+            (
+                GOOD.replace("family = \"ghost\"", "family = \"phantom\""),
+                4,
+                "phantom",
+            ),
+            (GOOD.replace(":cutoff", ":cuttoff"), 10, ":cuttoff"),
+            (
+                GOOD.replace("title = \"Custom\"", "title = \"Custom"),
+                5,
+                "",
+            ),
+            (
+                GOOD.replace("severity = \"low\"", "severity = \"dire\""),
+                6,
+                "dire",
+            ),
+            (GOOD.replace("causes", "cuases"), 8, "cuases"),
+            (format!("{GOOD}{GOOD}"), 13, "duplicate rule id"),
+            (GOOD.replace("threshold_hours = 3\n", ""), 2, "threshold"),
+        ];
+        for (text, line, needle) in cases {
+            let e = Runbook::parse(&text, "user.toml").unwrap_err();
+            let shown = e.to_string();
+            assert_eq!(shown.lines().count(), 1, "{shown}");
+            assert!(shown.starts_with(&format!("user.toml:{line}:")), "{shown}");
+            assert!(shown.contains(needle), "{shown}");
+        }
+    }
+
+    #[test]
+    fn user_rules_override_by_id_or_are_added() {
+        let user = Runbook::parse(
+            &format!(
+                "{}{}",
+                GOOD,
+                GOOD.replace("ghost.custom", "zombie.processing_24h")
+                    .replace("family = \"ghost\"", "family = \"zombie\"")
+            ),
+            "user.toml",
+        )
+        .unwrap();
+        let builtin = Runbook::builtin();
+        let n = builtin.rules.len();
+        let merged = builtin.merge(user);
+        assert_eq!(merged.rules.len(), n + 1);
+        let z = merged.rule("zombie.processing_24h").unwrap();
+        assert_eq!(z.threshold_minutes, 180);
+        assert_eq!(merged.rules.last().unwrap().id, "ghost.custom");
+        let off =
+            Runbook::parse(&GOOD.replace("severity", "enabled = false\nseverity"), "u").unwrap();
+        assert_eq!(Runbook::builtin().merge(off).enabled().count(), n);
     }
 }

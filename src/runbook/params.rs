@@ -239,4 +239,51 @@ mod tests {
         let p = rewrite(sql, Dialect::Postgres, ALL).unwrap();
         assert_eq!(p.sql, "SELECT $$ :nope $$, $t$ :no $t$, $1");
     }
+
+    #[test]
+    fn literals_casts_and_comments_are_left_alone() {
+        let sql = "SELECT ':cutoff', \"col:name\", `x:y`, a::timestamp, 'it''s :limit' -- :nope\n\
+                   FROM t /* :nope\n :also */ WHERE b < :cutoff::timestamptz";
+        let s = rewrite(sql, Dialect::Postgres, ALL).unwrap();
+        assert_eq!(s.params, ["cutoff"]);
+        assert!(s.sql.ends_with("WHERE b < $1::timestamptz"), "{}", s.sql);
+        assert!(s.sql.contains("':cutoff'"));
+        assert!(s.sql.contains("'it''s :limit'"));
+        assert!(s.sql.contains("-- :nope"));
+        assert!(s.sql.contains("/* :nope\n :also */"));
+        assert!(s.sql.contains("a::timestamp"));
+        let m = rewrite("SELECT @a := 1, :limit # :nope\n", Dialect::Mysql, ALL).unwrap();
+        assert_eq!(m.sql, "SELECT @a := 1, ? # :nope\n");
+    }
+
+    #[test]
+    fn unknown_parameters_are_refused_with_their_position() {
+        let e = rewrite("SELECT 1\nWHERE a < :cuttoff", Dialect::Sqlite, ALL).unwrap_err();
+        assert_eq!((e.line, e.col), (2, 11));
+        assert!(e.message.contains(":cuttoff"), "{e}");
+        assert!(e.message.contains(":cutoff"), "lists the known ones: {e}");
+        assert_eq!(e.to_string().lines().count(), 1);
+        let e = rewrite("SELECT :order_id", Dialect::Sqlite, &["cutoff", "limit"]).unwrap_err();
+        assert!(e.message.contains(":order_id"));
+    }
+
+    #[test]
+    fn raw_question_marks_and_unterminated_text_are_refused() {
+        assert!(rewrite("SELECT ? ", Dialect::Sqlite, ALL).is_err());
+        assert!(rewrite("SELECT ? ", Dialect::Mysql, ALL).is_err());
+        assert!(rewrite("SELECT '?'", Dialect::Sqlite, ALL).is_ok());
+        // PostgreSQL's JSON operator `?` is not a placeholder there.
+        assert!(rewrite("SELECT j ? 'k'", Dialect::Postgres, ALL).is_ok());
+        let e = rewrite("SELECT 'open", Dialect::Sqlite, ALL).unwrap_err();
+        assert!(e.message.contains("unterminated"));
+        assert!(rewrite("SELECT 1 /* open", Dialect::Sqlite, ALL).is_err());
+    }
+
+    #[test]
+    fn non_ascii_text_keeps_its_bytes_and_columns_count_characters() {
+        let s = rewrite("SELECT '茶叶' AS x WHERE a < :cutoff", Dialect::Sqlite, ALL).unwrap();
+        assert_eq!(s.sql, "SELECT '茶叶' AS x WHERE a < ?");
+        let e = rewrite("SELECT '茶叶', :bad", Dialect::Sqlite, ALL).unwrap_err();
+        assert_eq!((e.line, e.col), (1, 14));
+    }
 }

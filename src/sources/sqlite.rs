@@ -150,7 +150,7 @@ impl SqliteStore {
             .foreign_keys(false);
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
-            .min_connections(0)
+            .min_connections(if memory { 1 } else { 0 })
             .acquire_timeout(Duration::from_secs(10))
             .idle_timeout(if memory {
                 None
@@ -326,6 +326,12 @@ impl OrderStore for SqliteStore {
             as_of: now,
             ..DetectionSnapshot::default()
         };
+        // One cheap round trip first: a database that is away is a source
+        // error (the status bar shows it down), not seven rule errors.
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err(&self.label, e))?;
         let mut rule_errors = 0usize;
         let mut last_error = String::new();
         for p in self.rules.iter() {
@@ -351,7 +357,7 @@ impl OrderStore for SqliteStore {
             }
         }
         // Every rule failing the same way is the database, not the rules.
-        if rule_errors > 1 && rule_errors == self.rules.len() && is_connection_error(&last_error) {
+        if rule_errors > 0 && rule_errors == self.rules.len() && is_connection_error(&last_error) {
             return Err(SourceError::new(format!("{}: {last_error}", self.label)));
         }
         Ok(snap)

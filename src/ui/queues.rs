@@ -233,7 +233,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
         lines.push(line);
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    text::draw_lines(frame, inner, &lines);
 }
 
 #[cfg(test)]

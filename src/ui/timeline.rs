@@ -10,7 +10,6 @@ use crate::state::{Pane, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let p = state.palette();
@@ -58,7 +57,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let max_scroll = lines.len().saturating_sub(page);
     let scroll = tl.scroll.min(max_scroll);
     let visible: Vec<Line> = lines.into_iter().skip(scroll).take(page).collect();
-    frame.render_widget(Paragraph::new(visible), inner);
+    text::draw_lines(frame, inner, &visible);
 }
 
 fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<'a>> {

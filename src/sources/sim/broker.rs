@@ -67,7 +67,7 @@ impl Queue {
             Queue::PaymentCallback => 2.5,
             Queue::InventorySync => 2.0,
             Queue::Fulfillment => 1.5,
-            Queue::LogisticsUpdates => 5.0,
+            Queue::LogisticsUpdates => 8.0,
             Queue::Settlement => 4.0,
             Queue::NotifyCustomer => 8.0,
         }

@@ -4,8 +4,8 @@
 //! recurring), all deterministic from a seed and driven by a simulated clock.
 //!
 //! - [`world`]: the simulator's state and step loop
-//! - [`flow`]: an order's life, timer by timer and message by message
-//! - [`seed`]: history and planted anomalies
+//! - `flow`, `consumers`: an order's life, timer by timer and message by message
+//! - `seed`, `plant`, `trail`: history, warm-up and the planted anomalies
 //! - [`scenario`]: the incident script over time
 //! - [`broker`]: the simulated broker and its [`QueueMonitor`](crate::sources::QueueMonitor)
 //! - [`writes`]: batched, guarded database writes; [`prune`]: bounded growth
@@ -14,11 +14,15 @@
 pub mod broker;
 pub mod catalog;
 pub mod clock;
+mod consumers;
 mod flow;
 pub mod hostile;
+mod ops;
+mod plant;
 pub mod prune;
 pub mod scenario;
 mod seed;
+mod trail;
 pub mod world;
 pub mod writes;
 
@@ -69,11 +73,19 @@ pub async fn start(
     let start = Utc::now();
     let speed = cfg.speed;
     let mut sim = Simulator::new(cfg, start);
-    sim.seed_history(&pool).await?;
+    // History and planted anomalies now (present on the first poll); the
+    // warm-up traffic in the task, so the cockpit's first frame is not held.
+    sim.seed_only(&pool).await?;
     let broker = sim.broker();
     let clock = clock::accelerated(start, speed);
     let task_clock = clock.clone();
     let task = tokio::spawn(async move {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = sim.warm_up(&pool) => if let Err(e) = r {
+                tracing::warn!(error = %e, "simulator warm-up failed");
+            },
+        }
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut failures = 0u32;

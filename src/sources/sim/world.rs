@@ -30,6 +30,9 @@ pub enum Fate {
     PaymentFails,
     BuyerCancels,
     Returned,
+    /// Planted by the seed: stuck until someone fixes it (e.g. requeues its
+    /// dead-lettered message), then it moves on like any other order.
+    Planted,
     // Anomalies, capped in number:
     LostCallback,
     NoInventorySync,

@@ -23,7 +23,7 @@ fn cell(row: &SqliteRow, col: &str) -> Result<Cell, String> {
         return Ok(Cell::Null);
     }
     let ty = raw.type_info().name().to_string();
-    let bad = |e: sqlx::Error| format!("column {col}: {e}");
+    let bad = |e: sqlx::Error| format!("column {col}: {}", super::one_line(&e.to_string()));
     Ok(match ty.as_str() {
         "INTEGER" | "INT4" | "INT8" | "BOOLEAN" => {
             Cell::Int(row.try_get_unchecked::<i64, _>(col).map_err(bad)?)
