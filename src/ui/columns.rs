@@ -16,6 +16,9 @@ pub struct Column<K> {
     pub priority: u8,
 }
 
+/// Width a flexible text column gets before any column grows beyond it.
+const COMFORTABLE: usize = 16;
+
 /// Chooses columns (keeping their original order) and their widths so that
 /// widths plus one space between columns fit in `total`.
 pub fn fit<K: Copy>(columns: &[Column<K>], total: usize) -> Vec<(K, usize)> {
@@ -38,18 +41,20 @@ pub fn fit<K: Copy>(columns: &[Column<K>], total: usize) -> Vec<(K, usize)> {
     let mut widths: Vec<usize> = chosen.iter().map(|&i| min_width(&columns[i])).collect();
     let used: usize = widths.iter().sum::<usize>() + chosen.len().saturating_sub(1);
     let mut spare = total.saturating_sub(used);
-    // First let flexible columns grow to what their content wants, most
-    // important first, so spare room goes to the order number before the
-    // rule name...
+    // Let flexible columns grow to what their content wants, most important
+    // first: first each up to a readable width, so one long SKU cannot starve
+    // the rule and detail columns, then all the way...
     let mut slots_by_priority: Vec<usize> = (0..chosen.len()).collect();
     slots_by_priority.sort_by_key(|&slot| columns[chosen[slot]].priority);
-    for slot in slots_by_priority {
-        let i = chosen[slot];
-        let c = &columns[i];
-        if c.flexible && c.width > widths[slot] {
-            let grow = (c.width - widths[slot]).min(spare);
-            widths[slot] += grow;
-            spare -= grow;
+    for cap in [COMFORTABLE, usize::MAX] {
+        for &slot in &slots_by_priority {
+            let c = &columns[chosen[slot]];
+            let want = c.width.min(cap);
+            if c.flexible && want > widths[slot] {
+                let grow = (want - widths[slot]).min(spare);
+                widths[slot] += grow;
+                spare -= grow;
+            }
         }
     }
     // ...then give the rest to the last flexible column so the table fills the pane.
@@ -110,10 +115,19 @@ mod tests {
 
     #[test]
     fn spare_room_goes_to_the_most_important_flexible_column_first() {
-        let cols = [col("rule", 20, 5, true), col("order", 17, 0, true)];
-        // 4 + 4 + 1 space = 9 at minimum; 13 spare goes to `order` first.
-        let got = fit(&cols, 22);
-        assert_eq!(got, vec![("rule", 4), ("order", 17)]);
+        let cols = [col("rule", 20, 5, true), col("order", 14, 0, true)];
+        // 4 + 4 + 1 space = 9 at minimum; of the 11 spare, `order` takes the
+        // 10 it wants first and `rule` gets what is left.
+        let got = fit(&cols, 20);
+        assert_eq!(got, vec![("rule", 5), ("order", 14)]);
+    }
+
+    #[test]
+    fn a_long_column_cannot_starve_the_others() {
+        let cols = [col("sku", 40, 1, true), col("detail", 30, 2, true)];
+        // 4 + 4 + 1 = 9; 31 spare: both reach 16 first (12 + 12), then sku takes the last 7.
+        let got = fit(&cols, 40);
+        assert_eq!(got, vec![("sku", 23), ("detail", 16)]);
     }
 
     #[test]

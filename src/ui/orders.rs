@@ -26,6 +26,16 @@ fn age(o: &StuckOrder, as_of: Option<DateTime<Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// `zombie.processing_24h` in a row whose family column already says
+/// `zombie` reads better, and fits better, as `processing_24h`.
+fn short_rule(o: &StuckOrder) -> &str {
+    o.rule_id
+        .strip_prefix(o.family.as_str())
+        .and_then(|rest| rest.strip_prefix('.'))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(&o.rule_id)
+}
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let p = state.palette();
     let t = &state.orders;
@@ -114,7 +124,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         fixed(Col::Sorted(OrderColumn::Family), 6, 2),
         flex(
             Col::Sorted(OrderColumn::Rule),
-            widest(&|o| o.rule_id.width(), "rule"),
+            widest(&|o| short_rule(o).width(), "rule"),
             10,
             6,
         ),
@@ -186,7 +196,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 Col::Sorted(OrderColumn::Family) => {
                     text::span(o.family.as_str(), w, false, p.family(o.family))
                 }
-                Col::Sorted(OrderColumn::Rule) => text::span(&o.rule_id, w, false, p.muted),
+                Col::Sorted(OrderColumn::Rule) => text::span(short_rule(o), w, false, p.muted),
                 Col::Sorted(OrderColumn::Order) => text::span(&o.order_no, w, false, p.text),
                 Col::Sorted(OrderColumn::Status) => text::span(&o.status, w, false, p.text),
                 Col::Sorted(OrderColumn::Age) => text::span(&age(o, as_of), w, true, p.warn),
