@@ -196,6 +196,35 @@ fn sort_cycles_reverses_and_obeys_the_command_line() {
 }
 
 #[test]
+fn goto_clears_the_filter_only_to_show_a_hidden_stuck_order() {
+    let mut s = state_with(30);
+    press(&mut s, Key::char('/'));
+    type_str(&mut s, "family:zombie");
+    enter(&mut s);
+    let filtered = s.orders.visible_len();
+    assert!(filtered < 30);
+
+    // Unknown order: the filter the operator set stays.
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, "goto CO-NOWHERE");
+    let effects = enter(&mut s);
+    assert_eq!(effects, vec![Effect::LookupOrder("CO-NOWHERE".into())]);
+    assert_eq!(s.orders.visible_len(), filtered);
+    assert_eq!(s.orders.filter.source(), "family:zombie");
+
+    // A stuck order hidden by the filter: the filter goes, the row is selected.
+    let ghost = fixtures::stuck_orders(30)
+        .into_iter()
+        .find(|o| o.family == orderdeck::model::Family::Ghost)
+        .unwrap();
+    press(&mut s, Key::char(':'));
+    type_str(&mut s, &format!("goto {}", ghost.order_no));
+    enter(&mut s);
+    assert!(s.orders.filter.is_empty());
+    assert_eq!(selected_no(&s), ghost.order_no);
+}
+
+#[test]
 fn goto_selects_a_listed_order_or_looks_it_up() {
     let mut s = state_with(30);
     let target = fixtures::stuck_orders(30)[17].order_no.clone();

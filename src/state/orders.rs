@@ -233,6 +233,13 @@ impl OrdersTable {
     }
 
     /// Puts the cursor on the first row of `order_no`, if it is shown.
+    /// Whether any stuck row (filtered out or not) is for `order_no`.
+    pub fn contains_order_no(&self, order_no: &str) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.order_no.eq_ignore_ascii_case(order_no))
+    }
+
     pub fn select_order_no(&mut self, order_no: &str) -> bool {
         let found = self
             .view

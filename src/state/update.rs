@@ -397,15 +397,16 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
             if state.orders.select_order_no(&order_no) {
                 state.timeline_pinned = false;
                 state.focus = Pane::Timeline;
-            } else if !state.orders.filter.is_empty() && {
-                // It may be hidden by the filter: clear it and try again.
+            } else if !state.orders.filter.is_empty() && state.orders.contains_order_no(&order_no) {
+                // Stuck but hidden by the filter: clear it to show the row.
                 state.orders.set_filter(Filter::default());
-                state.orders.select_order_no(&order_no)
-            } {
+                state.orders.select_order_no(&order_no);
                 state.timeline_pinned = false;
                 state.focus = Pane::Timeline;
                 state.info(format!("filter cleared to show {order_no}"));
             } else {
+                // Not stuck (or not there at all): ask the database, and
+                // leave the operator's filter alone.
                 state.info(format!("looking up {order_no}…"));
                 effects.push(Effect::LookupOrder(order_no));
             }
