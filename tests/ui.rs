@@ -104,8 +104,15 @@ fn snapshot_of_the_timeline_pane_at_80x24() {
         t.contains("app says delivered, logistics says in_transit"),
         "{t}"
     );
-    assert!(t.contains("gap"), "the 26 h silence is marked:\n{t}");
     insta::assert_snapshot!("timeline_dark_80x24", t);
+    // The rest of the timeline is a scroll away; the 26 h silence is marked.
+    keys(&mut s, "G");
+    let t = text(&draw(&s));
+    assert!(t.contains("1d02h gap"), "{t}");
+    assert!(
+        t.contains("buyer confirmed"),
+        "the last event is in view:\n{t}"
+    );
 }
 
 /// Colours differ per theme; the text snapshots do not show them, so check

@@ -129,10 +129,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             6,
         ),
         // The order number is what the operator acts on (`:goto`, copy, a
-        // ticket): it is never cut unless it is absurdly long.
+        // ticket): it is never cut unless it is longer than real ones are.
         {
             let w = widest(&|o| o.order_no.width(), "order");
-            flex(Col::Sorted(OrderColumn::Order), w, w.min(24), 0)
+            flex(Col::Sorted(OrderColumn::Order), w, w.min(20), 0)
         },
         flex(
             Col::Sorted(OrderColumn::Status),

@@ -74,7 +74,7 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
     if let Some(h) = &o.hold_reason {
         head.push(Span::styled(format!("HOLD:{h}"), p.critical));
     }
-    lines.push(clip(head, width));
+    lines.extend(wrap(head, width, 2));
 
     // Why is it here: the rules it matched and their usual causes.
     let matched: Vec<String> = state
@@ -87,20 +87,22 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
             Some(r) => (r.title.as_str(), r.causes.join(" · "), p.family(r.family)),
             None => ("", String::new(), p.text),
         };
-        lines.push(clip(
+        lines.extend(wrap(
             vec![
                 Span::styled(format!("{rule_id} "), style),
                 Span::styled(title.to_string(), p.text),
             ],
             width,
+            4,
         ));
         if !causes.is_empty() {
-            lines.push(clip(
+            lines.extend(wrap(
                 vec![
                     Span::styled("  usual causes: ", p.muted),
                     Span::styled(causes, p.muted),
                 ],
                 width,
+                16,
             ));
         }
     }
@@ -111,15 +113,16 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
             spans.push(Span::styled(v.system.clone(), p.source(&v.system)));
             spans.push(Span::styled(format!("={} ", v.status), p.text));
         }
-        lines.push(clip(spans, width));
+        lines.extend(wrap(spans, width, 6));
     }
     for c in contradictions(&t.views) {
-        lines.push(clip(
+        lines.extend(wrap(
             vec![
                 Span::styled("⚠ split: ", p.critical),
                 Span::styled(c.text, p.warn),
             ],
             width,
+            4,
         ));
     }
     lines.push(Line::from(Span::styled("─".repeat(width), p.border)));
@@ -166,7 +169,10 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
             ),
             Span::styled(e.detail.clone(), p.muted),
         ];
-        lines.push(clip(spans, width));
+        // Continuation lines start under the event's kind, so the time
+        // column stays a clean left edge to scan down.
+        let indent = (16 + 8 + source_w + 1).min(width / 2);
+        lines.extend(wrap(spans, width, indent));
     }
     if t.events.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -178,22 +184,158 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
 }
 
 /// Cuts a line of spans to `width` columns, with `…` where it was cut.
-fn clip(spans: Vec<Span<'_>>, width: usize) -> Line<'_> {
+/// Lays spans out over as many lines as they need (at most
+/// [`MAX_WRAPPED_LINES`]), breaking between words and indenting continuation
+/// lines by `indent`, so a long cause or event detail is readable in a
+/// narrow pane instead of cut. A word wider than a line is broken anyway.
+fn wrap(spans: Vec<Span<'_>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    use unicode_segmentation::UnicodeSegmentation;
     use unicode_width::UnicodeWidthStr;
-    let mut out = Vec::with_capacity(spans.len());
-    let mut used = 0;
-    for s in spans {
-        let w = s.content.width();
-        if used + w <= width {
-            used += w;
-            out.push(s);
-        } else {
-            let room = width - used;
-            if room > 0 {
-                out.push(Span::styled(text::cell(&s.content, room, false), s.style));
+    let width = width.max(1);
+    let indent = indent.min(width / 2);
+    let mut out = Wrapped {
+        lines: vec![Vec::new()],
+        used: 0,
+        width,
+        indent,
+    };
+    for span in spans {
+        for word in words(&span.content) {
+            let w = word.width();
+            if out.used + w > width && out.used > out.indent_of_current() {
+                if word.trim().is_empty() {
+                    continue; // a space at the break is dropped
+                }
+                if !out.new_line(span.style) {
+                    return out.finish();
+                }
             }
-            break;
+            if out.used + w <= width {
+                out.push(word, span.style);
+                continue;
+            }
+            // Wider than a whole line: break it between characters.
+            for g in word.graphemes(true) {
+                if out.used + g.width() > width && !out.new_line(span.style) {
+                    return out.finish();
+                }
+                out.push(g, span.style);
+            }
         }
     }
-    Line::from(out)
+    out.finish()
+}
+
+/// Runs of spaces and runs of anything else, in order: `[paid]` stays one
+/// word, unlike with Unicode word boundaries.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let space = first == ' ';
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| (c == ' ') != space)
+            .map_or(rest.len(), |(i, _)| i);
+        let (word, tail) = rest.split_at(end);
+        rest = tail;
+        Some(word)
+    })
+}
+
+struct Wrapped {
+    lines: Vec<Vec<Span<'static>>>,
+    used: usize,
+    width: usize,
+    indent: usize,
+}
+
+impl Wrapped {
+    fn indent_of_current(&self) -> usize {
+        if self.lines.len() > 1 { self.indent } else { 0 }
+    }
+
+    fn push(&mut self, text: &str, style: ratatui::style::Style) {
+        use unicode_width::UnicodeWidthStr;
+        self.used += text.width();
+        let Some(line) = self.lines.last_mut() else {
+            return;
+        };
+        match line.last_mut() {
+            Some(last) if last.style == style => last.content.to_mut().push_str(text),
+            _ => line.push(Span::styled(text.to_string(), style)),
+        }
+    }
+
+    /// Starts a continuation line; false (after marking the cut with `…`)
+    /// when the line budget is spent.
+    fn new_line(&mut self, style: ratatui::style::Style) -> bool {
+        if self.lines.len() == MAX_WRAPPED_LINES {
+            if let Some(l) = self.lines.last_mut() {
+                if self.used >= self.width {
+                    if let Some(last) = l.last_mut() {
+                        let c = last.content.to_mut();
+                        c.pop();
+                    }
+                }
+                l.push(Span::styled("…", style));
+            }
+            return false;
+        }
+        self.lines.push(vec![Span::raw(" ".repeat(self.indent))]);
+        self.used = self.indent;
+        true
+    }
+
+    fn finish(self) -> Vec<Line<'static>> {
+        self.lines.into_iter().map(Line::from).collect()
+    }
+}
+
+const MAX_WRAPPED_LINES: usize = 4;
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    fn texts(lines: &[Line]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn breaks_between_words_and_indents_continuations() {
+        let got = wrap(vec![Span::raw("shipped [shipped] carrier SF")], 18, 2);
+        let got: Vec<String> = texts(&got)
+            .iter()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        assert_eq!(got, ["shipped [shipped]", "  carrier SF"]);
+    }
+
+    #[test]
+    fn a_word_wider_than_the_line_is_broken_and_long_text_is_capped() {
+        let got = wrap(vec![Span::raw("x".repeat(100))], 10, 0);
+        assert_eq!(got.len(), MAX_WRAPPED_LINES);
+        let t = texts(&got);
+        assert!(t.last().is_some_and(|l| l.ends_with('…')), "{t:?}");
+        assert!(t.iter().all(|l| l.width() <= 10), "{t:?}");
+    }
+
+    #[test]
+    fn wide_characters_never_overflow() {
+        let got = wrap(
+            vec![Span::raw("寄售订单 库存锁冲突 物流显示在途 财务未收款")],
+            9,
+            1,
+        );
+        assert!(
+            texts(&got).iter().all(|l| l.width() <= 9),
+            "{:?}",
+            texts(&got)
+        );
+    }
 }
