@@ -40,6 +40,14 @@ pub fn timestamp(t: DateTime<Utc>, mode: ClockMode) -> String {
     }
 }
 
+/// `HH:MM:SS` only, for narrow panes.
+pub fn time_of_day(t: DateTime<Utc>, mode: ClockMode) -> String {
+    match mode {
+        ClockMode::Utc => t.format("%H:%M:%S").to_string(),
+        ClockMode::Local => t.with_timezone(&Local).format("%H:%M:%S").to_string(),
+    }
+}
+
 /// Thousands-separated whole number, for counts in titles and cells.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();

@@ -110,8 +110,11 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
     if !t.views.is_empty() {
         let mut spans = vec![Span::styled("views ", p.muted)];
         for v in &t.views {
-            spans.push(Span::styled(v.system.clone(), p.source(&v.system)));
-            spans.push(Span::styled(format!("={} ", v.status), p.text));
+            // One span per view so wrapping never splits `finance=unpaid`.
+            spans.push(Span::styled(
+                format!("{}={} ", v.system, v.status),
+                p.source(&v.system),
+            ));
         }
         lines.extend(wrap(spans, width, 6));
     }
@@ -135,6 +138,18 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
         .max()
         .unwrap_or(3)
         .clamp(3, 11);
+    // A narrow pane (the side-by-side layout at 120 columns) drops the date
+    // from each event so the kind and detail keep some room; the header's
+    // order dates and the gap markers still say when days pass.
+    let narrow = width < 70;
+    let stamp_w = if narrow { 8 } else { 14 };
+    let stamp = |t, mode| {
+        if narrow {
+            text::time_of_day(t, mode)
+        } else {
+            text::timestamp(t, mode)
+        }
+    };
     let mut prev: Option<chrono::DateTime<chrono::Utc>> = None;
     for e in &t.events {
         let delta = prev.map(|p| (e.occurred_at - p).num_seconds());
@@ -149,10 +164,7 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
             .map(|d| format!("+{}", format_age(d)))
             .unwrap_or_default();
         let spans = vec![
-            Span::styled(
-                format!("{} ", text::timestamp(e.occurred_at, state.clock)),
-                p.muted,
-            ),
+            Span::styled(format!("{} ", stamp(e.occurred_at, state.clock)), p.muted),
             Span::styled(format!("{:>7} ", delta_text), p.muted),
             Span::styled(
                 text::cell(&e.source, source_w, false) + " ",
@@ -171,7 +183,7 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
         ];
         // Continuation lines start under the event's kind, so the time
         // column stays a clean left edge to scan down.
-        let indent = (16 + 8 + source_w + 1).min(width / 2);
+        let indent = (stamp_w + 1 + 8 + source_w + 1).min(width / 4);
         lines.extend(wrap(spans, width, indent));
     }
     if t.events.is_empty() {
