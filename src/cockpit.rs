@@ -178,6 +178,13 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
             }
         },
     };
+    // A deliberate crash after the first frame, so the PTY tests can prove
+    // the panic hook gives the terminal back. Only reachable by setting the
+    // variable on purpose.
+    if std::env::var_os("ORDERDECK_DEBUG_PANIC").is_some() {
+        guard.terminal.draw(|f| crate::ui::render(&state, f))?;
+        panic!("deliberate panic: ORDERDECK_DEBUG_PANIC is set");
+    }
     let events = crossterm::event::EventStream::new();
     let result = crate::app::run(&mut guard.terminal, &mut state, &mut rx, events, execute).await;
     cancel.cancel();

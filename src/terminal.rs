@@ -36,7 +36,14 @@ impl TerminalGuard {
         match Terminal::new(backend) {
             Ok(mut terminal) => {
                 let _ = terminal.hide_cursor();
-                let _ = terminal.clear();
+                // Not `terminal.clear()`: it asks the terminal where the cursor
+                // is (DSR) and waits up to 2 s for an answer, a round trip per
+                // start over SSH. The first frame draws from an empty back
+                // buffer, so a plain clear is all it needs.
+                let _ = execute!(
+                    terminal.backend_mut(),
+                    crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+                );
                 Ok(TerminalGuard { terminal })
             }
             Err(e) => {

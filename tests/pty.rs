@@ -164,6 +164,35 @@ fn demo_draws_opens_help_and_quits_cleanly_on_q() {
     s.assert_restored();
 }
 
+/// The panic hook restores the terminal before anything else, then says
+/// where the log is.
+#[test]
+fn a_panic_restores_the_terminal_and_points_at_the_log() {
+    let mut s = Session::start(&["demo"], &[("ORDERDECK_DEBUG_PANIC", "1")]);
+    let at = s.wait_for(ENTER_ALT, 0, Duration::from_secs(20));
+    s.wait_for(b"Stuck orders", at, Duration::from_secs(20));
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(!status.success(), "a panic is a failure: {status:?}");
+    s.assert_restored();
+    let left = rfind(&s.seen, LEAVE_ALT).expect("left the alternate screen");
+    let after = String::from_utf8_lossy(&s.seen[left..]);
+    assert!(after.contains("deliberate panic"), "{after}");
+    assert!(after.contains("orderdeck.log"), "{after}");
+}
+
+/// Asking the terminal where the cursor is costs a round trip per start over
+/// SSH, and 2 s on a terminal that never answers: the cockpit must not ask.
+#[test]
+fn startup_sends_no_terminal_queries() {
+    let mut s = start_demo();
+    assert!(
+        find(&s.seen, b"\x1b[6n").is_none(),
+        "cursor position query sent"
+    );
+    s.send(b"q");
+    assert!(s.wait_exit(Duration::from_secs(10)).success());
+}
+
 #[test]
 fn ctrl_c_quits_cleanly() {
     let mut s = start_demo();
