@@ -112,14 +112,7 @@ pub fn stuck_orders(n: usize) -> Vec<StuckOrder> {
 
 /// The reference topology with a consumer down on `logistics.updates`.
 pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
-    let names = [
-        "payment.callback",
-        "inventory.sync",
-        "fulfillment",
-        "logistics.updates",
-        "settlement",
-        "notify.customer",
-    ];
+    let names = crate::config::REFERENCE_QUEUES;
     (0..samples)
         .map(|t| {
             let mut stats = Vec::new();

@@ -6,6 +6,7 @@
 use super::{Clock, OrderStore, QueueMonitor};
 use crate::action::Msg;
 use chrono::Utc;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -19,6 +20,33 @@ fn ticker(every: Duration) -> tokio::time::Interval {
     t
 }
 
+/// Runs `poll` every `every` and sends what it returns, until cancelled or
+/// the app has gone away.
+fn spawn_periodic<F, Fut>(
+    every: Duration,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    mut poll: F,
+) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = Msg> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = ticker(every);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    if tx.send(poll().await).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
 pub fn spawn_order_poller<S: OrderStore>(
     store: Arc<S>,
     clock: Clock,
@@ -26,20 +54,16 @@ pub fn spawn_order_poller<S: OrderStore>(
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = ticker(every);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tick.tick() => {
-                    let result = store.detect(clock()).await;
-                    if let Err(e) = &result {
-                        tracing::warn!(source = "db", error = %e, "detection poll failed");
-                    }
-                    if tx.send(Msg::Orders { at: Utc::now(), result }).await.is_err() {
-                        break;
-                    }
-                }
+    spawn_periodic(every, tx, cancel, move || {
+        let (store, now) = (store.clone(), clock());
+        async move {
+            let result = store.detect(now).await;
+            if let Err(e) = &result {
+                tracing::warn!(source = "db", error = %e, "detection poll failed");
+            }
+            Msg::Orders {
+                at: Utc::now(),
+                result,
             }
         }
     })
@@ -51,20 +75,16 @@ pub fn spawn_queue_poller<Q: QueueMonitor>(
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = ticker(every);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tick.tick() => {
-                    let result = monitor.poll().await;
-                    if let Err(e) = &result {
-                        tracing::warn!(source = "broker", error = %e, "queue poll failed");
-                    }
-                    if tx.send(Msg::Queues { at: Utc::now(), result }).await.is_err() {
-                        break;
-                    }
-                }
+    spawn_periodic(every, tx, cancel, move || {
+        let monitor = monitor.clone();
+        async move {
+            let result = monitor.poll().await;
+            if let Err(e) = &result {
+                tracing::warn!(source = "broker", error = %e, "queue poll failed");
+            }
+            Msg::Queues {
+                at: Utc::now(),
+                result,
             }
         }
     })

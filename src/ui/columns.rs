@@ -16,6 +16,30 @@ pub struct Column<K> {
     pub priority: u8,
 }
 
+impl<K> Column<K> {
+    /// A column shown at its full width or not at all (numbers).
+    pub fn fixed(key: K, width: usize, priority: u8) -> Self {
+        Column {
+            key,
+            width,
+            min: width,
+            flexible: false,
+            priority,
+        }
+    }
+
+    /// A text column that may be cut down to `min` and grows into spare room.
+    pub fn flexible(key: K, width: usize, min: usize, priority: u8) -> Self {
+        Column {
+            key,
+            width,
+            min,
+            flexible: true,
+            priority,
+        }
+    }
+}
+
 /// Width a flexible text column gets before any column grows beyond it.
 const COMFORTABLE: usize = 16;
 

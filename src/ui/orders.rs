@@ -106,20 +106,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             .unwrap_or(0)
     };
     use unicode_width::UnicodeWidthStr as W;
-    let fixed = |key, width, priority| Column {
-        key,
-        width,
-        min: width,
-        flexible: false,
-        priority,
-    };
-    let flex = |key, width, min, priority| Column {
-        key,
-        width,
-        min,
-        flexible: true,
-        priority,
-    };
+    let fixed = Column::fixed;
+    let flex = Column::flexible;
     let cols = [
         fixed(Col::Sorted(OrderColumn::Family), 6, 2),
         flex(

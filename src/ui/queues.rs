@@ -106,21 +106,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             .max()
             .unwrap_or(0)
     };
-    let fixed = |key, width, priority| Column {
-        key,
-        width,
-        min: width,
-        flexible: false,
-        priority,
-    };
+    let fixed = Column::fixed;
     let cols = [
-        Column {
-            key: Col::Name,
-            width: widest(&|r| r.name.clone(), "queue"),
-            min: 10,
-            flexible: true,
-            priority: 0,
-        },
+        Column::flexible(Col::Name, widest(&|r| r.name.clone(), "queue"), 10, 0),
         fixed(Col::Ready, widest(&|r| r.ready.to_string(), "ready"), 1),
         fixed(Col::Unacked, widest(&|r| r.unacked.to_string(), "unack"), 5),
         fixed(
