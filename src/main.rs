@@ -105,14 +105,25 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "orderdeck",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // Generated into memory first: clap_complete panics when stdout
+            // is closed early (`orderdeck completions bash | head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "orderdeck", &mut script);
+            write_stdout(&script)
         }
+    }
+}
+
+/// Writes command output; a reader that went away (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::from(anyhow::anyhow!(
+            "writing to stdout failed: {e}"
+        ))),
     }
 }
 
