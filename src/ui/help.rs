@@ -22,7 +22,8 @@ const FILTER: &[(&str, &str)] = &[
     ("family:zombie", "ghost, split or zombie"),
     ("status:processing", "order status contains"),
     ("rule:lock", "rule id contains"),
-    ("sku:… order:… supplier:N", "field matches"),
+    ("sku:TEA order:CO2026", "SKU / order number contains"),
+    ("supplier:1007", "supplier id is"),
     ("text", "order no, sku, status, rule or detail contains"),
     ("-term", "exclude what matches"),
 ];
@@ -43,7 +44,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, scroll: usize) {
     };
     let row = |lines: &mut Vec<Line>, key: &str, what: &str| {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {key:<22}"), p.accent),
+            // Always a space after the key, even one longer than the column.
+            Span::styled(format!("  {key:<22} "), p.accent),
             Span::styled(what.to_string(), p.text),
         ]));
     };
