@@ -29,7 +29,7 @@ pub struct Look {
 pub fn look(config: &Config, theme_flag: Option<&str>) -> anyhow::Result<Look> {
     let depth = theme::detect(|k| std::env::var(k).ok());
     let user_dir = crate::paths::user_theme_dir();
-    let (set, warnings) = ThemeSet::load(user_dir.as_deref());
+    let (set, mut warnings) = ThemeSet::load(user_dir.as_deref());
     let fallback =
         theme::default_theme_name(depth, std::env::var("COLORFGBG").ok().as_deref()).to_string();
     let wanted = theme_flag
@@ -47,16 +47,12 @@ pub fn look(config: &Config, theme_flag: Option<&str>) -> anyhow::Result<Look> {
         depth,
     };
     if let Err(e) = theming.select(&wanted) {
+        // A typo on the command line is the user's to fix now; one in the
+        // config file should not keep the cockpit from starting.
         if theme_flag.is_some() {
             anyhow::bail!("--theme: {e}");
         }
-        let mut warnings = warnings;
         warnings.push(format!("config theme: {e}; using dark"));
-        return Ok(Look {
-            theming,
-            clock: config.clock,
-            warnings,
-        });
     }
     Ok(Look {
         theming,
