@@ -130,24 +130,6 @@ fn yes() -> bool {
     true
 }
 
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut cut = offset;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let before = &text[..cut];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
-}
-
 /// Makes a message one line: newlines and runs of spaces collapse.
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -164,7 +146,7 @@ impl Runbook {
     /// Parses a runbook; `origin` names it in errors (usually the path).
     pub fn parse(text: &str, origin: &str) -> Result<Runbook, RunbookError> {
         let at = |offset: usize, message: String| {
-            let (line, col) = line_col(text, offset);
+            let (line, col) = crate::toml_errors::position(text, offset);
             RunbookError {
                 origin: origin.to_string(),
                 line,
@@ -280,12 +262,6 @@ mod tests {
             }
         }
         assert_eq!(Runbook::builtin(), rb);
-    }
-
-    #[test]
-    fn line_col_counts_characters() {
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("茶\nx", 4), (2, 1));
     }
 
     const GOOD: &str = r#"

@@ -47,20 +47,8 @@ impl fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
-fn position(sql: &str, byte: usize) -> (usize, usize) {
-    let before = &sql[..byte];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
-}
-
 fn err(sql: &str, byte: usize, message: String) -> ParamError {
-    let (line, col) = position(sql, byte);
+    let (line, col) = crate::toml_errors::position(sql, byte);
     ParamError { line, col, message }
 }
 
