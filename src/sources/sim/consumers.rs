@@ -111,14 +111,7 @@ impl Simulator {
                 "cancelled",
                 format!("{} available, {} wanted", available.max(0), o.quantity),
             );
-            self.batch.event(
-                id,
-                at,
-                "payment",
-                "refund_issued",
-                "refunded",
-                format!("refunded {}", catalog::yuan(o.amount_cents)),
-            );
+            self.batch.refund(id, at, o.amount_cents);
             self.batch.view(id, "app", "cancelled", at);
             self.publish(Queue::NotifyCustomer, Some(id), Payload::Notify);
             self.retire(id);

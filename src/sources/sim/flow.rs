@@ -186,14 +186,7 @@ impl Simulator {
                     "cancelled",
                     "buyer cancelled after paying",
                 );
-                self.batch.event(
-                    id,
-                    at,
-                    "payment",
-                    "refund_issued",
-                    "refunded",
-                    format!("refunded {}", catalog::yuan(order.amount_cents)),
-                );
+                self.batch.refund(id, at, order.amount_cents);
                 self.batch.event(
                     id,
                     at,
@@ -292,14 +285,7 @@ impl Simulator {
                         "refunded",
                         "buyer refused delivery",
                     );
-                    self.batch.event(
-                        id,
-                        at,
-                        "payment",
-                        "refund_issued",
-                        "refunded",
-                        format!("refunded {}", catalog::yuan(order.amount_cents)),
-                    );
+                    self.batch.refund(id, at, order.amount_cents);
                     self.batch.view(id, "app", "refunded", at);
                     self.publish(
                         Queue::LogisticsUpdates,

@@ -100,6 +100,18 @@ impl Batch {
         });
     }
 
+    /// The payment system's record of money going back to the buyer.
+    pub fn refund(&mut self, order_id: i64, at: DateTime<Utc>, amount_cents: i64) {
+        self.event(
+            order_id,
+            at,
+            "payment",
+            "refund_issued",
+            "refunded",
+            format!("refunded {}", super::catalog::yuan(amount_cents)),
+        );
+    }
+
     pub fn view(
         &mut self,
         order_id: i64,
