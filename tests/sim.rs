@@ -60,14 +60,8 @@ async fn dump(pool: &SqlitePool) -> (Vec<OrderRow>, i64, i64) {
     .fetch_all(pool)
     .await
     .unwrap();
-    let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM order_events")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let (views,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM order_views")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let events = common::count(pool, "SELECT COUNT(*) FROM order_events").await;
+    let views = common::count(pool, "SELECT COUNT(*) FROM order_views").await;
     (orders, events, views)
 }
 
@@ -181,16 +175,13 @@ async fn orders_move_through_every_status() {
     ] {
         assert!(sources.iter().any(|(x,)| x == s), "no {s} events");
     }
-    let (held,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM inventory_locks WHERE is_locked = 1")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let held = common::count(
+        &pool,
+        "SELECT COUNT(*) FROM inventory_locks WHERE is_locked = 1",
+    )
+    .await;
     assert!(held > 0);
-    let (stock,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM inventory WHERE reserved > 0")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stock = common::count(&pool, "SELECT COUNT(*) FROM inventory WHERE reserved > 0").await;
     assert!(stock > 0);
     let no: Vec<(String,)> =
         sqlx::query_as("SELECT order_no FROM orders WHERE order_no LIKE 'CO2026112_-%' LIMIT 1")
@@ -284,35 +275,31 @@ async fn hostile_fields_are_seeded_every_run() {
             .await
             .unwrap();
     assert!(!esc.is_empty(), "an ESC in a SKU");
-    let (osc,): (i64,) = sqlx::query_as(
+    let osc = common::count(
+        &pool,
         "SELECT COUNT(*) FROM order_events WHERE instr(detail, char(27) || ']0;') > 0",
     )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
     assert!(osc > 0, "an OSC title sequence");
-    let (c1,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM order_events WHERE instr(detail, char(155)) > 0")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let c1 = common::count(
+        &pool,
+        "SELECT COUNT(*) FROM order_events WHERE instr(detail, char(155)) > 0",
+    )
+    .await;
     assert!(c1 > 0, "a C1 CSI");
-    let (bidi,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM orders WHERE instr(sku, char(8238)) > 0")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let bidi = common::count(
+        &pool,
+        "SELECT COUNT(*) FROM orders WHERE instr(sku, char(8238)) > 0",
+    )
+    .await;
     assert!(bidi > 0, "a bidi override");
-    let (huge,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM order_events WHERE length(detail) >= 100000")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let huge = common::count(
+        &pool,
+        "SELECT COUNT(*) FROM order_events WHERE length(detail) >= 100000",
+    )
+    .await;
     assert!(huge > 0, "a 100 KB field");
-    let (cjk,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders WHERE sku LIKE '%茶叶%'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let cjk = common::count(&pool, "SELECT COUNT(*) FROM orders WHERE sku LIKE '%茶叶%'").await;
     assert!(cjk > 0, "CJK text");
     // They reach the stuck-order list, where the cockpit must sanitise them.
     let snap = store.detect(start()).await.unwrap();
@@ -328,14 +315,12 @@ async fn pruning_bounds_the_database() {
     let mut sim = Simulator::new(cfg(5), start()).with_retention(60);
     sim.seed_history(&pool).await.unwrap();
     let finished = |pool: SqlitePool| async move {
-        let (n,): (i64,) = sqlx::query_as(
+        common::count(
+            &pool,
             "SELECT COUNT(*) FROM orders o WHERE status IN ('settled', 'refunded', 'cancelled')
                AND NOT EXISTS (SELECT 1 FROM inventory_locks l WHERE l.order_id = o.id AND l.is_locked = 1)",
         )
-        .fetch_one(&pool)
         .await
-        .unwrap();
-        n
     };
     assert!(
         finished(pool.clone()).await > 60,
@@ -345,21 +330,13 @@ async fn pruning_bounds_the_database() {
     for _ in 0..6 {
         sim.step(&pool, Duration::minutes(5)).await.unwrap();
         assert!(finished(pool.clone()).await <= 60);
-        let (orders,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let orders = common::count(&pool, "SELECT COUNT(*) FROM orders").await;
         most_orders = most_orders.max(orders);
     }
     // Pruned orders take their events, views and locks with them.
-    let (orphans,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM order_events WHERE order_id NOT IN (SELECT id FROM orders))
+    let orphans = common::count(&pool, "SELECT (SELECT COUNT(*) FROM order_events WHERE order_id NOT IN (SELECT id FROM orders))
               + (SELECT COUNT(*) FROM order_views WHERE order_id NOT IN (SELECT id FROM orders))
-              + (SELECT COUNT(*) FROM inventory_locks WHERE order_id NOT IN (SELECT id FROM orders))",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+              + (SELECT COUNT(*) FROM inventory_locks WHERE order_id NOT IN (SELECT id FROM orders))").await;
     assert_eq!(orphans, 0);
     // What stays is the pipeline in flight and the stuck orders.
     assert!(
@@ -373,10 +350,7 @@ async fn a_reused_database_continues_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let (mut sim, pool, _) = world(&dir, "r.db", 9).await;
     run(&mut sim, &pool, 2, Duration::seconds(30)).await;
-    let (before,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let before = common::count(&pool, "SELECT COUNT(*) FROM orders").await;
     let mut again = Simulator::new(cfg(9), start() + Duration::minutes(5));
     again
         .seed_history(&pool)
@@ -386,10 +360,7 @@ async fn a_reused_database_continues_without_duplicates() {
         .step(&pool, Duration::seconds(30))
         .await
         .expect("stepping on");
-    let (after,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let after = common::count(&pool, "SELECT COUNT(*) FROM orders").await;
     assert!(after > before);
 }
 

@@ -18,6 +18,15 @@ pub async fn store() -> (SqliteStore, TempDir) {
     (store, dir)
 }
 
+/// The single number a `SELECT COUNT(*) ...` with no parameters returns.
+pub async fn count(pool: &SqlitePool, sql: &'static str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    n
+}
+
 /// An unmigrated pool on a fresh file.
 pub async fn empty_pool(dir: &TempDir, name: &str) -> SqlitePool {
     let path = dir.path().join(name);
