@@ -87,6 +87,14 @@ pub fn ip(rng: &mut impl Rng) -> String {
     )
 }
 
+/// The supplier system's note on a settlement: which payout batch paid it.
+pub fn payout_batch(supplier_id: i64, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "supplier {supplier_id} payout batch PB-{}",
+        at.format("%Y%m%d%H")
+    )
+}
+
 pub fn yuan(cents: i64) -> String {
     format!("¥{}.{:02}", cents / 100, cents % 100)
 }

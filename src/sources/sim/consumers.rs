@@ -220,11 +220,7 @@ impl Simulator {
             "supplier",
             "settled",
             "settled",
-            format!(
-                "supplier {} payout batch PB-{}",
-                o.supplier_id,
-                at.format("%Y%m%d%H")
-            ),
+            catalog::payout_batch(o.supplier_id, at),
         );
         if o.fate == Fate::SettledUnpaid {
             self.batch.event(

@@ -178,14 +178,7 @@ impl Simulator {
             Timer::BuyerCancel if order.fate == Fate::LockLeak => {
                 self.batch
                     .status(id, "inventory_locked", "cancelled", Some("refunded"), at);
-                self.batch.event(
-                    id,
-                    at,
-                    "app",
-                    "order_cancelled",
-                    "cancelled",
-                    "buyer cancelled after paying",
-                );
+                self.batch.buyer_cancelled(id, at);
                 self.batch.refund(id, at, order.amount_cents);
                 self.batch.event(
                     id,

@@ -100,6 +100,18 @@ impl Batch {
         });
     }
 
+    /// The app's record of a buyer cancelling an order already paid for.
+    pub fn buyer_cancelled(&mut self, order_id: i64, at: DateTime<Utc>) {
+        self.event(
+            order_id,
+            at,
+            "app",
+            "order_cancelled",
+            "cancelled",
+            "buyer cancelled after paying",
+        );
+    }
+
     /// The payment system's record of money going back to the buyer.
     pub fn refund(&mut self, order_id: i64, at: DateTime<Utc>, amount_cents: i64) {
         self.event(

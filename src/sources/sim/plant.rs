@@ -137,14 +137,7 @@ impl Simulator {
             let (id, _) = self.trail(&hot, INVENTORY_LOCKED, locked_at, &plant);
             if cancelled {
                 let at = after(locked_at, 90.0);
-                self.batch.event(
-                    id,
-                    at,
-                    "app",
-                    "order_cancelled",
-                    "cancelled",
-                    "buyer cancelled after paying",
-                );
+                self.batch.buyer_cancelled(id, at);
                 self.batch.event(
                     id,
                     at,

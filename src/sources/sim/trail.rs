@@ -267,11 +267,7 @@ impl Simulator {
                         "supplier",
                         "settled",
                         "settled",
-                        format!(
-                            "supplier {} payout batch PB-{}",
-                            product.supplier_id,
-                            at.format("%Y%m%d%H")
-                        ),
+                        catalog::payout_batch(product.supplier_id, at),
                     );
                     self.batch.view(id, "supplier", "settled", at);
                     if !plant.skip.contains(&"funds_received") {
