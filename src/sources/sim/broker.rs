@@ -200,10 +200,6 @@ impl BrokerModel {
         self.queues[queue.index()].messages.len()
     }
 
-    pub fn dead_letters(&self, queue: Queue) -> usize {
-        self.queues[queue.index()].dead.len()
-    }
-
     /// Moves every dead letter of `queue` back to it; returns how many.
     pub fn requeue_dead_letters(&mut self, queue: Queue) -> usize {
         let q = &mut self.queues[queue.index()];

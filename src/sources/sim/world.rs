@@ -186,10 +186,6 @@ impl Simulator {
         self.now
     }
 
-    pub fn start_time(&self) -> DateTime<Utc> {
-        self.start
-    }
-
     /// The queue monitor reading this simulation's broker.
     pub fn broker(&self) -> SimBroker {
         SimBroker::new(self.broker.clone())
