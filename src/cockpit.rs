@@ -102,6 +102,7 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     let orders_every = Duration::from_secs(spec.config.poll.orders_secs.max(1));
     let queues_every = Duration::from_secs(spec.config.poll.queues_secs.max(1));
 
+    spawn_signal_listener(tx.clone(), cancel.clone());
     let mut guard = TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("could not set up the terminal: {e} (is this a TTY?)"))?;
     let size = guard.terminal.size()?;
@@ -156,7 +157,6 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
             cancel.clone(),
         ));
     }
-    spawn_signal_listener(tx.clone(), cancel.clone());
 
     let store = sources.store.clone();
     let lookup_tx = tx.clone();
@@ -193,9 +193,14 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
 
 /// SIGTERM, SIGHUP (the SSH session went away) and SIGINT (when not in raw
 /// mode) end the cockpit through the same clean path as `q`.
+///
+/// The handlers are registered here, synchronously, before the terminal is
+/// touched: registering them inside the spawned task left a window after the
+/// first frame in which SIGTERM still had its default action and killed the
+/// process with the terminal in raw mode.
 fn spawn_signal_listener(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{SignalKind, signal};
         let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
             signal(SignalKind::terminate()),
@@ -205,14 +210,16 @@ fn spawn_signal_listener(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             tracing::warn!("could not install signal handlers");
             return;
         };
-        let why = tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = term.recv() => "SIGTERM",
-            _ = hup.recv() => "SIGHUP",
-            _ = int.recv() => "SIGINT",
-        };
-        let _ = tx.send(Msg::Terminate(why)).await;
-    });
+        tokio::spawn(async move {
+            let why = tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+                _ = int.recv() => "SIGINT",
+            };
+            let _ = tx.send(Msg::Terminate(why)).await;
+        });
+    }
     #[cfg(not(unix))]
     let _ = (tx, cancel);
 }
