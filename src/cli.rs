@@ -10,6 +10,8 @@ Examples:
   orderdeck --env prod --read-only      watch production without being able to change it
   orderdeck config init                 write a commented config to edit
   orderdeck config check                validate the config (exit 2 on errors)
+  orderdeck db migrate --database-url postgres://postgres@127.0.0.1/test
+  orderdeck snapshot --env prod --format json --fail-on-anomaly
   orderdeck themes list                 the themes you can pick with --theme or `t`
   orderdeck completions bash > /etc/bash_completion.d/orderdeck
 
@@ -63,6 +65,13 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The order database
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// One poll of every source, printed for scripts and war-room chat
+    Snapshot(SnapshotArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -92,6 +101,41 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("speed {v} is out of range (0.1 to 1000)"))
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply the reference schema (idempotent; tracked in _orderdeck_migrations)
+    Migrate {
+        /// postgres://, mysql://, mariadb:// or sqlite:// [default: the environment's database_url]
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "ORDERDECK_DATABASE_URL",
+            hide_env_values = true
+        )]
+        database_url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SnapshotFormat {
+    /// Aligned tables for a terminal or a chat message
+    Table,
+    /// One JSON document for scripts
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SnapshotArgs {
+    #[arg(long, value_enum, default_value_t = SnapshotFormat::Table)]
+    pub format: SnapshotFormat,
+    /// Exit 1 when anything is stuck, dead-lettered or unconsumed
+    #[arg(long)]
+    pub fail_on_anomaly: bool,
+    /// Stuck orders listed (the counts always cover all of them)
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -74,6 +74,9 @@ pub struct Config {
     pub default_env: Option<String>,
     pub poll: Poll,
     pub thresholds: Thresholds,
+    /// A user runbook (detection rules) merged over the built-in one;
+    /// `None` means `runbook.toml` next to the config file, if there is one.
+    pub runbook: Option<PathBuf>,
     /// `[env.prod]`, `[env.staging]`, ...
     pub env: BTreeMap<String, EnvConfig>,
 }
@@ -765,6 +768,11 @@ pub const TEMPLATE: &str = r##"# orderdeck configuration
 
 # Times in the status bar and timelines: "utc" or "local". `z` toggles.
 clock = "utc"
+
+# Your own detection rules, in the format of the built-in runbook (see
+# runbooks/default.toml in the source): a rule with a built-in id replaces
+# it, new ids add rules. Default: runbook.toml next to this file, if present.
+# runbook = "/etc/orderdeck/runbook.toml"
 
 # Environment used when --env is not given. With a single [env.*] section it
 # is picked anyway; with several and no default_env, --env is required.

@@ -18,6 +18,7 @@ pub mod model;
 pub mod paths;
 pub mod runbook;
 pub mod sanitize;
+pub mod snapshot;
 pub mod sources;
 pub mod state;
 pub mod terminal;

@@ -1,12 +1,18 @@
 use clap::{CommandFactory, Parser};
-use orderdeck::cli::{Cli, Command, ConfigCommand, DemoArgs, GlobalOpts, ThemesCommand};
+use orderdeck::cli::{
+    Cli, Command, ConfigCommand, DbCommand, DemoArgs, GlobalOpts, SnapshotArgs, SnapshotFormat,
+    ThemesCommand,
+};
 use orderdeck::cockpit::{self, RunSpec, Sources};
 use orderdeck::config::{self, Config};
 use orderdeck::runbook::Runbook;
+use orderdeck::sources::OrderStore;
 use orderdeck::sources::sim::{self, SimBroker, SimConfig};
 use orderdeck::sources::sqlite::SqliteStore;
+use orderdeck::sources::store::{AnyStore, Open};
 use orderdeck::state::{DemoInfo, EnvInfo};
 use orderdeck::{logging, paths, terminal, theme};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -70,6 +76,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         None => run_configured(&global).await,
         Some(Command::Demo(args)) => run_demo(&global, args).await,
+        Some(Command::Db {
+            command: DbCommand::Migrate { database_url },
+        }) => migrate(&global, database_url).await,
+        Some(Command::Snapshot(args)) => snapshot(&global, args).await,
         Some(Command::Themes {
             command: ThemesCommand::List,
         }) => {
@@ -141,14 +151,142 @@ fn config_path(global: &GlobalOpts) -> Result<std::path::PathBuf, Failure> {
 
 /// The config named by `--config`, else the default file, else defaults.
 fn load_config(global: &GlobalOpts) -> Result<Config, Failure> {
+    load_config_at(global).map(|(_, c)| c)
+}
+
+/// The config and the file it came from (`None`: no file, defaults).
+fn load_config_at(global: &GlobalOpts) -> Result<(Option<PathBuf>, Config), Failure> {
     match &global.config {
-        Some(p) => config::load(p).map_err(|e| Failure::usage(e.to_string())),
+        Some(p) => config::load(p)
+            .map(|c| (Some(p.clone()), c))
+            .map_err(|e| Failure::usage(e.to_string())),
         None => match config::load_default() {
-            Ok(Some((_, cfg))) => Ok(cfg),
-            Ok(None) => Ok(Config::default()),
+            Ok(Some((p, cfg))) => Ok((Some(p), cfg)),
+            Ok(None) => Ok((None, Config::default())),
             Err(e) => Err(Failure::usage(e.to_string())),
         },
     }
+}
+
+/// The built-in runbook with the user's merged over it: the config's
+/// `runbook`, else `runbook.toml` next to the config file.
+fn load_runbook(config_path: Option<&Path>, config: &Config) -> (Runbook, Option<String>) {
+    let fallback = match config_path {
+        Some(p) => p.parent().map(|d| d.join("runbook.toml")),
+        None => paths::default_runbook_path(),
+    };
+    Runbook::with_user_file(config.runbook.as_deref(), fallback.as_deref())
+}
+
+/// The environment named by `--env` (or the default), after ORDERDECK_* overrides.
+fn resolve_env(global: &GlobalOpts, config: &Config) -> Result<config::ResolvedEnv, Failure> {
+    config
+        .resolve_env(global.env.as_deref(), |k| std::env::var(k).ok())
+        .map_err(|e| Failure::usage(e.to_string()))
+}
+
+async fn migrate(global: &GlobalOpts, database_url: Option<String>) -> Result<(), Failure> {
+    let url = match database_url.filter(|u| !u.trim().is_empty()) {
+        Some(u) => u,
+        None => {
+            let config = load_config(global)?;
+            let env = resolve_env(global, &config)?;
+            env.database_url.ok_or_else(|| {
+                Failure::usage(format!(
+                    "no database to migrate: pass --database-url URL or set database_url in [env.{}]",
+                    env.name
+                ))
+            })?
+        }
+    };
+    let shown = config::mask_secrets(&url);
+    let store = AnyStore::open(
+        &url,
+        Open {
+            lazy: false,
+            create: true,
+        },
+    )
+    .await
+    .map_err(|e| open_failure(&shown, e))?;
+    let result = store.migrate().await;
+    store.close().await;
+    result.map_err(|e| Failure::from(anyhow::anyhow!("database {shown}: {e}")))?;
+    write_stdout(format!("{}: reference schema up to date\n", store.describe()).as_bytes())
+}
+
+/// A bad URL is the user's to fix (2); a server that does not answer is 3.
+fn open_failure(shown: &str, e: orderdeck::sources::SourceError) -> Failure {
+    let msg = format!("database {shown}: {e}");
+    let text = e.to_string();
+    if text.starts_with("bad ")
+        || text.contains("scheme")
+        || text.contains("does not exist (check the path")
+    {
+        Failure::usage(msg)
+    } else {
+        Failure::unreachable(format!(
+            "{msg} (is the server up, and are the URL's host, port and credentials right?)"
+        ))
+    }
+}
+
+async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure> {
+    let (config_path, config) = load_config_at(global)?;
+    let env = resolve_env(global, &config)?;
+    let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    let mut down = Vec::new();
+    let store = match env.read_database_url.as_ref().or(env.database_url.as_ref()) {
+        None => None,
+        Some(url) => match AnyStore::open(url, Open::default()).await {
+            Ok(s) => Some(s.with_runbook(runbook.clone())),
+            Err(e) => {
+                down.push(open_failure(&config::mask_secrets(url), e).message);
+                None
+            }
+        },
+    };
+    if store.is_none() && down.is_empty() {
+        return Err(Failure::usage(format!(
+            "environment {:?} has no database_url: set one in the config or ORDERDECK_DATABASE_URL",
+            env.name
+        )));
+    }
+    let snap = orderdeck::snapshot::take::<AnyStore, SimBroker>(
+        &env.name,
+        store.as_ref(),
+        None,
+        &runbook,
+        chrono::Utc::now(),
+        args.top,
+    )
+    .await;
+    if let Some(s) = &store {
+        s.close().await;
+    }
+    let text = match args.format {
+        SnapshotFormat::Table => orderdeck::snapshot::render_table(&snap),
+        SnapshotFormat::Json => orderdeck::snapshot::render_json(&snap) + "\n",
+    };
+    write_stdout(text.as_bytes())?;
+    for d in &down {
+        eprintln!("orderdeck: {d}");
+    }
+    if !down.is_empty() || snap.any_source_down() {
+        return Err(Failure::unreachable(
+            "a source could not be read (see above)",
+        ));
+    }
+    if args.fail_on_anomaly && snap.anomalies > 0 {
+        return Err(Failure {
+            code: 1,
+            message: format!("{} anomalies", snap.anomalies),
+        });
+    }
+    Ok(())
 }
 
 fn list_themes() {
@@ -232,26 +370,25 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
 }
 
 async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
-    let config = load_config(global)?;
-    let env = config
-        .resolve_env(global.env.as_deref(), |k| std::env::var(k).ok())
-        .map_err(|e| Failure::usage(e.to_string()))?;
-    let Some(url) = env.database_url.clone() else {
+    let (config_path, config) = load_config_at(global)?;
+    let env = resolve_env(global, &config)?;
+    // Detection reads go to the replica when there is one.
+    let Some(url) = env
+        .read_database_url
+        .clone()
+        .or_else(|| env.database_url.clone())
+    else {
         return Err(Failure::usage(format!(
             "environment {:?} has no database_url: set one in the config (orderdeck config init) or ORDERDECK_DATABASE_URL, or try `orderdeck demo`",
             env.name
         )));
     };
-    if !(url.starts_with("sqlite:")) {
-        return Err(Failure::usage(format!(
-            "environment {:?}: {} databases are not supported by this build yet; use a sqlite:// database_url or try `orderdeck demo`",
-            env.name,
-            url.split(':').next().unwrap_or("this kind of")
-        )));
-    }
-    let look = cockpit::look(&config, global.theme.as_deref())
+    let mut look = cockpit::look(&config, global.theme.as_deref())
         .map_err(|e| Failure::usage(format!("{e:#}")))?;
-    let mut look = look;
+    let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
+    if let Some(w) = warning {
+        look.warnings.insert(0, w);
+    }
     if env.amqp_url.is_some() {
         look.warnings.insert(
             0,
@@ -259,9 +396,19 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
                 .into(),
         );
     }
-    let store = SqliteStore::open(&url, false).await.map_err(|e| {
-        Failure::unreachable(format!("database {}: {e}", config::mask_secrets(&url)))
-    })?;
+    let shown = config::mask_secrets(&url);
+    // Lazy: a server that is down at start shows as down in the status bar
+    // and is picked up when it comes back, like one that goes away later.
+    let store = AnyStore::open(
+        &url,
+        Open {
+            lazy: true,
+            create: false,
+        },
+    )
+    .await
+    .map_err(|e| open_failure(&shown, e))?
+    .with_runbook(runbook.clone());
     let spec = RunSpec {
         env: EnvInfo {
             name: env.name.clone(),
@@ -270,9 +417,9 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
         },
         look,
         config,
-        runbook: Runbook::builtin(),
+        runbook,
     };
-    let sources: Sources<SqliteStore, SimBroker> = Sources {
+    let sources: Sources<AnyStore, SimBroker> = Sources {
         store: Some(Arc::new(store)),
         monitor: None,
         clock: orderdeck::sources::wall_clock(),

@@ -33,3 +33,8 @@ pub fn state_dir() -> Option<PathBuf> {
 pub fn data_dir() -> Option<PathBuf> {
     project().map(|p| p.data_dir().to_path_buf())
 }
+
+/// The user's runbook when the config names none: `~/.config/orderdeck/runbook.toml`.
+pub fn default_runbook_path() -> Option<PathBuf> {
+    project().map(|p| p.config_dir().join("runbook.toml"))
+}

@@ -11,6 +11,7 @@ use crate::model::{Family, Severity};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use std::fmt;
+use std::path::Path;
 use toml::Spanned;
 
 pub use params::{BoundSql, Dialect, ParamError, rewrite};
@@ -141,6 +142,38 @@ impl Runbook {
         // The file is compiled in and a unit test proves it parses.
         Runbook::parse(DEFAULT_RUNBOOK, "runbooks/default.toml")
             .expect("the built-in runbook parses (checked by a unit test)")
+    }
+
+    /// The built-in runbook with the user's file merged over it. `explicit`
+    /// is a path the user named (missing is an error); `fallback` is the
+    /// default location (missing is fine). A bad user file leaves the
+    /// built-in rules running and says why: the cockpit keeps working.
+    pub fn with_user_file(
+        explicit: Option<&Path>,
+        fallback: Option<&Path>,
+    ) -> (Runbook, Option<String>) {
+        let builtin = Runbook::builtin();
+        let path = match (explicit, fallback) {
+            (Some(p), _) => p,
+            (None, Some(p)) if p.exists() => p,
+            _ => return (builtin, None),
+        };
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    builtin,
+                    Some(format!(
+                        "runbook {shown}: {e}; using the built-in rules only"
+                    )),
+                );
+            }
+        };
+        match Runbook::parse(&text, &shown) {
+            Ok(user) => (builtin.merge(user), None),
+            Err(e) => (builtin, Some(format!("{e}; using the built-in rules only"))),
+        }
     }
 
     /// Parses a runbook; `origin` names it in errors (usually the path).

@@ -108,14 +108,107 @@ fn bad_arguments_exit_2_and_name_the_problem() {
 #[test]
 fn a_database_password_never_reaches_the_message() {
     let home = TempDir::new().unwrap();
+    // Port 1 on loopback refuses at once: an unreachable server, exit 3.
+    for url in [
+        "postgres://ops:s3cret-pw@127.0.0.1:1/orders",
+        "mysql://ops:s3cret-pw@127.0.0.1:1/orders",
+    ] {
+        for args in [&["snapshot"][..], &["db", "migrate"][..]] {
+            orderdeck(&home)
+                .env("ORDERDECK_DATABASE_URL", url)
+                .args(args)
+                .assert()
+                .code(3)
+                .stderr(predicate::str::contains("s3cret-pw").not())
+                .stderr(predicate::str::contains("ops:***@127.0.0.1:1"))
+                .stderr(predicate::str::contains("Connection refused"));
+        }
+    }
+}
+
+#[test]
+fn an_unknown_database_scheme_is_a_usage_error() {
+    let home = TempDir::new().unwrap();
     orderdeck(&home)
-        .env(
-            "ORDERDECK_DATABASE_URL",
-            "postgres://ops:s3cret-pw@db.internal/orders",
-        )
+        .args(["db", "migrate", "--database-url", "redis://127.0.0.1"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("s3cret-pw").not());
+        .stderr(predicate::str::contains(
+            "unsupported database URL scheme \"redis\"",
+        ));
+}
+
+/// `snapshot` on a SQLite file: counts per rule in a table, the same in
+/// JSON, and `--fail-on-anomaly` turning stuck orders into exit 1.
+#[test]
+fn snapshot_reports_stuck_orders_and_fails_on_anomaly() {
+    let home = TempDir::new().unwrap();
+    let db = home.path().join("shop.db");
+    let url = format!("sqlite://{}", db.display());
+    orderdeck(&home)
+        .args(["db", "migrate", "--database-url", &url])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sqlite shop.db: reference schema up to date",
+        ));
+    let clean = orderdeck(&home)
+        .env("ORDERDECK_DATABASE_URL", &url)
+        .args(["snapshot", "--fail-on-anomaly"])
+        .assert()
+        .success();
+    let out = String::from_utf8_lossy(&clean.get_output().stdout).to_string();
+    assert!(out.contains("| ghost.pending_review"), "{out}");
+    assert!(out.contains("stuck: ghost 0 · split 0 · zombie 0"), "{out}");
+    // A ghost order with a hostile order number.
+    assert!(insert_old_ghost(&db), "inserted");
+    let table = orderdeck(&home)
+        .env("ORDERDECK_DATABASE_URL", &url)
+        .args(["snapshot", "--fail-on-anomaly"])
+        .assert()
+        .code(1);
+    let out = String::from_utf8_lossy(&table.get_output().stdout).to_string();
+    assert!(out.contains("stuck: ghost 1 · split 0 · zombie 0"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "escape sequences are neutralised: {out:?}"
+    );
+    assert!(out.contains("GHOST\\x1b[31m-1"), "{out}");
+    let json = orderdeck(&home)
+        .env("ORDERDECK_DATABASE_URL", &url)
+        .args(["snapshot", "--format", "json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(v["families"]["ghost"], 1);
+    assert_eq!(v["orders"][0]["order_no"], "GHOST\x1b[31m-1");
+    assert_eq!(v["orders"][0]["rule"], "ghost.pending_review");
+    assert_eq!(v["anomalies"], 1);
+}
+
+/// Inserts one long-stuck pending_review order with a hostile order number,
+/// by plain SQL as an outside tool would.
+fn insert_old_ghost(db: &std::path::Path) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                status, payment_status, created_at, status_changed_at)
+             VALUES (?, 1, 2, 'SKU-1', 1, 990, 'pending_review', 'unpaid',
+                     '2020-01-01 00:00:00', '2020-01-01 00:00:00')",
+        )
+        .bind("GHOST\x1b[31m-1")
+        .execute(&pool)
+        .await
+        .map(|r| r.rows_affected() == 1)
+        .unwrap()
+    })
 }
 
 /// `orderdeck completions bash | head -1` closes the pipe early; that is not

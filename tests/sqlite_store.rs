@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{ago, event, hold, lock, now, order, view};
-use orderdeck::model::Family;
+use common::{ago, event, now, order, view, world};
 use orderdeck::runbook::Runbook;
 use orderdeck::sources::OrderStore;
 use orderdeck::sources::sqlite::SqliteStore;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[tokio::test]
 async fn migrating_twice_is_idempotent() {
@@ -88,163 +87,18 @@ async fn open_accepts_urls_and_paths_and_refuses_a_missing_file() {
     assert!(missing_url.0.contains("nope.db"), "{missing_url}");
 }
 
-/// Plants, for every built-in rule, orders that must match and orders
-/// that must not; returns the expected order ids per rule.
-async fn plant(pool: &sqlx::SqlitePool) -> BTreeMap<&'static str, BTreeSet<i64>> {
-    let mut want: BTreeMap<&'static str, BTreeSet<i64>> = BTreeMap::new();
-    let mut hit = |rule: &'static str, id: i64| {
-        want.entry(rule).or_default().insert(id);
-    };
-
-    // ghost.pending_review: 30 min.
-    let a = order(pool, "PR-OLD", "pending_review", "unpaid", &ago(45)).await;
-    hit("ghost.pending_review", a);
-    let b = order(
-        pool,
-        "PR-PAID-AT-GATEWAY",
-        "pending_review",
-        "paid",
-        &ago(200),
-    )
-    .await;
-    hit("ghost.pending_review", b);
-    order(pool, "PR-FRESH", "pending_review", "unpaid", &ago(10)).await;
-    let held = order(pool, "PR-HELD", "pending_review", "unpaid", &ago(45)).await;
-    hold(pool, held, "manual", &ago(45)).await;
-
-    // ghost.paid_no_inventory_sync: 15 min.
-    let c = order(pool, "PAID-NOSYNC", "paid", "paid", &ago(20)).await;
-    event(pool, c, &ago(20), "payment", "payment_callback", "paid", "").await;
-    event(pool, c, &ago(19), "inventory", "lock_conflict", "paid", "").await;
-    hit("ghost.paid_no_inventory_sync", c);
-    let synced = order(pool, "PAID-SYNCED", "paid", "paid", &ago(20)).await;
-    event(
-        pool,
-        synced,
-        &ago(19),
-        "inventory",
-        "inventory_synced",
-        "inventory_locked",
-        "",
-    )
-    .await;
-    order(pool, "PAID-FRESH", "paid", "paid", &ago(5)).await;
-
-    // ghost.lock_expired_held: 10 min after expiry.
-    let d = order(pool, "LOCK-LEAK", "cancelled", "refunded", &ago(40)).await;
-    lock(pool, d, true, &ago(50), &ago(35)).await;
-    lock(pool, d, true, &ago(45), &ago(20)).await;
-    hit("ghost.lock_expired_held", d);
-    let recent = order(pool, "LOCK-RECENT", "inventory_locked", "paid", &ago(20)).await;
-    lock(pool, recent, true, &ago(20), &ago(5)).await;
-    let released = order(pool, "LOCK-RELEASED", "processing", "paid", &ago(60)).await;
-    lock(pool, released, false, &ago(80), &ago(65)).await;
-
-    // split.delivered_vs_in_transit: 15 min.
-    let e = order(pool, "SPLIT-TRANSIT", "delivered", "paid", &ago(30)).await;
-    view(pool, e, "app", "delivered", &ago(30)).await;
-    view(pool, e, "logistics", "in_transit", &ago(300)).await;
-    hit("split.delivered_vs_in_transit", e);
-    let agree = order(pool, "SPLIT-AGREE", "delivered", "paid", &ago(30)).await;
-    view(pool, agree, "app", "delivered", &ago(30)).await;
-    view(pool, agree, "logistics", "delivered", &ago(29)).await;
-    let young = order(pool, "SPLIT-YOUNG", "delivered", "paid", &ago(5)).await;
-    view(pool, young, "app", "delivered", &ago(5)).await;
-    view(pool, young, "logistics", "in_transit", &ago(300)).await;
-
-    // split.settled_vs_unpaid: 30 min.
-    let f = order(pool, "SETTLED-UNPAID", "delivered", "paid", &ago(40)).await;
-    view(pool, f, "supplier", "settled", &ago(40)).await;
-    view(pool, f, "finance", "unpaid", &ago(300)).await;
-    hit("split.settled_vs_unpaid", f);
-    let g = order(pool, "SETTLED-NO-FINANCE", "delivered", "paid", &ago(90)).await;
-    view(pool, g, "supplier", "settled", &ago(90)).await;
-    hit("split.settled_vs_unpaid", g);
-    let paid = order(pool, "SETTLED-RECEIVED", "settled", "paid", &ago(90)).await;
-    view(pool, paid, "supplier", "settled", &ago(90)).await;
-    view(pool, paid, "finance", "received", &ago(90)).await;
-    let soon = order(pool, "SETTLED-SOON", "delivered", "paid", &ago(10)).await;
-    view(pool, soon, "supplier", "settled", &ago(10)).await;
-    view(pool, soon, "finance", "unpaid", &ago(300)).await;
-
-    // zombie.processing_24h.
-    let h = order(pool, "ZOMBIE-25H", "processing", "paid", &ago(25 * 60)).await;
-    view(pool, h, "erp", "failed", &ago(25 * 60)).await;
-    hit("zombie.processing_24h", h);
-    order(pool, "PROCESSING-23H", "processing", "paid", &ago(23 * 60)).await;
-
-    // zombie.risk_hold: 2 h.
-    let i = order(pool, "RISK-3H", "processing", "paid", &ago(30 * 60)).await;
-    hold(pool, i, "risk", &ago(180)).await;
-    hit("zombie.risk_hold", i);
-    let fresh_hold = order(pool, "RISK-1H", "processing", "paid", &ago(60)).await;
-    hold(pool, fresh_hold, "risk", &ago(60)).await;
-    let shipped = order(pool, "RISK-SHIPPED", "shipped", "paid", &ago(300)).await;
-    hold(pool, shipped, "risk", &ago(300)).await;
-    let manual = order(pool, "MANUAL-HOLD", "processing", "paid", &ago(300)).await;
-    hold(pool, manual, "manual", &ago(300)).await;
-
-    // A healthy order that went all the way.
-    let ok = order(pool, "HEALTHY", "settled", "paid", &ago(600)).await;
-    view(pool, ok, "app", "settled", &ago(600)).await;
-    view(pool, ok, "logistics", "delivered", &ago(700)).await;
-    view(pool, ok, "supplier", "settled", &ago(600)).await;
-    view(pool, ok, "finance", "received", &ago(600)).await;
-    want
-}
-
 #[tokio::test]
 async fn each_builtin_rule_finds_exactly_its_planted_orders() {
     let (store, _dir) = common::store().await;
-    let want = plant(store.pool()).await;
-    let snap = store.detect(now()).await.unwrap();
-    assert!(snap.rule_errors.is_empty(), "{:?}", snap.rule_errors);
-    assert!(snap.truncated_rules.is_empty());
-    assert_eq!(snap.as_of, now());
-    let mut got: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
-    for o in &snap.orders {
-        got.entry(o.rule_id.as_str())
-            .or_default()
-            .insert(o.order_id);
-    }
-    let builtin = Runbook::builtin();
-    for rule in &builtin.rules {
-        assert_eq!(
-            got.get(rule.id.as_str()),
-            want.get(rule.id.as_str()),
-            "rule {}",
-            rule.id
-        );
-    }
-    assert_eq!(got.len(), builtin.rules.len());
-    // Families, details and `since` come through.
-    let zombie = snap
-        .orders
-        .iter()
-        .find(|o| o.order_no == "ZOMBIE-25H")
-        .unwrap();
-    assert_eq!(zombie.family, Family::Zombie);
-    assert_eq!(zombie.detail, "erp=failed");
-    assert_eq!(zombie.since, now() - chrono::Duration::hours(25));
-    assert_eq!(zombie.amount_cents, 12800);
-    assert_eq!(zombie.supplier_id, 1001);
-    let lock = snap
-        .orders
-        .iter()
-        .find(|o| o.order_no == "LOCK-LEAK")
-        .unwrap();
-    assert_eq!(
-        lock.since,
-        now() - chrono::Duration::minutes(35),
-        "the first expiry"
-    );
-    assert_eq!(lock.detail, "lock still held after cancel");
+    let db = world::Db::Sqlite(store.pool().clone());
+    let want = world::plant(&db).await;
+    world::assert_builtin_rules(&store, &want).await;
 }
 
 #[tokio::test]
 async fn a_failing_rule_is_reported_and_the_others_still_run() {
     let (store, _dir) = common::store().await;
-    plant(store.pool()).await;
+    world::plant(&world::Db::Sqlite(store.pool().clone())).await;
     let user = Runbook::parse(
         r#"
 [[rule]]

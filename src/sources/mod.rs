@@ -63,6 +63,10 @@ pub trait QueueMonitor: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+pub mod mysql;
 pub mod poller;
+pub mod postgres;
 pub mod sim;
+pub mod sql;
 pub mod sqlite;
+pub mod store;

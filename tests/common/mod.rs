@@ -2,6 +2,8 @@
 //! `now`, and plain-SQL inserts into the reference schema.
 #![allow(dead_code)]
 
+pub mod world;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use orderdeck::sources::sqlite::SqliteStore;
 use sqlx::SqlitePool;

@@ -2,6 +2,7 @@
 //! checked at run time and every failure names the column.
 
 use super::time::{from_unix_seconds, parse_timestamp};
+use crate::sources::sql::shorten;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, TypeInfo, ValueRef};
@@ -36,14 +37,6 @@ fn cell(row: &SqliteRow, col: &str) -> Result<Cell, String> {
     })
 }
 
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        out.push('…');
-    }
-    out
-}
-
 /// A required integer (`INTEGER`, or text holding one).
 pub fn int(row: &SqliteRow, col: &str) -> Result<i64, String> {
     match cell(row, col)? {
@@ -67,11 +60,7 @@ pub fn opt_int(row: &SqliteRow, col: &str) -> Result<Option<i64>, String> {
     }
 }
 
-/// Text; numbers are shown as text, NULL is empty.
-pub fn text(row: &SqliteRow, col: &str) -> Result<String, String> {
-    Ok(opt_text(row, col)?.unwrap_or_default())
-}
-
+/// Text; numbers are shown as text, NULL is None.
 pub fn opt_text(row: &SqliteRow, col: &str) -> Result<Option<String>, String> {
     match cell(row, col)? {
         Cell::Null => Ok(None),

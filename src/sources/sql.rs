@@ -1,0 +1,471 @@
+//! The order store over any SQL database sqlx speaks: detection through the
+//! runbook's rules, timelines and order lookup, written once and run on
+//! SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! What differs between databases (placeholders, time types, how loosely a
+//! cell may be typed, what a lost connection looks like) lives behind
+//! [`Backend`], implemented per dialect in `sqlite.rs`, `postgres.rs` and
+//! `mysql.rs`. sqlx's `Any` driver is not used because it has no time types.
+
+use super::{OrderStore, SourceError};
+use crate::model::{
+    DetectionSnapshot, OrderSummary, OrderView, RuleError, StuckOrder, Timeline, TimelineEvent,
+};
+use crate::runbook::{Dialect, Rule, Runbook};
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Database, Executor, IntoArguments, Pool, SqlSafeStr};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// orderdeck's own migrations table, apart from any `_sqlx_migrations` the
+/// application that owns the database may keep.
+pub const MIGRATIONS_TABLE: &str = "_orderdeck_migrations";
+
+/// Rows a rule may return per poll unless `with_row_limit` says otherwise.
+pub const DEFAULT_ROW_LIMIT: u32 = 5000;
+
+/// Longest a single statement may run. Servers enforce it too (statement
+/// timeouts set per connection), so a slow rule is cancelled there rather
+/// than left running on a production database after orderdeck gave up.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Most recent events shown on one order's timeline.
+const TIMELINE_EVENTS: i64 = 1000;
+
+pub type BoundQuery<'q, DB> = Query<'q, DB, <DB as Database>::Arguments>;
+
+/// What one SQL dialect does its own way.
+pub trait Backend: Database + Sized {
+    const DIALECT: Dialect;
+    /// Short name for messages and the status bar.
+    const NAME: &'static str;
+
+    fn bind_time(q: BoundQuery<'_, Self>, t: DateTime<Utc>) -> BoundQuery<'_, Self>;
+    fn bind_int(q: BoundQuery<'_, Self>, v: i64) -> BoundQuery<'_, Self>;
+    fn bind_text(q: BoundQuery<'_, Self>, v: String) -> BoundQuery<'_, Self>;
+
+    /// Cells of rows whose SQL the user may have written: checked at run
+    /// time, every failure naming the column.
+    fn opt_int(row: &Self::Row, col: &str) -> Result<Option<i64>, String>;
+    fn opt_text(row: &Self::Row, col: &str) -> Result<Option<String>, String>;
+    fn time(row: &Self::Row, col: &str) -> Result<DateTime<Utc>, String>;
+
+    fn int(row: &Self::Row, col: &str) -> Result<i64, String> {
+        Self::opt_int(row, col)?.ok_or_else(|| format!("column {col} is NULL"))
+    }
+    fn text(row: &Self::Row, col: &str) -> Result<String, String> {
+        Ok(Self::opt_text(row, col)?.unwrap_or_default())
+    }
+
+    /// Whether a rule's error says the database, not the rule, is at fault.
+    fn is_connection_error(message: &str) -> bool {
+        let m = message.to_ascii_lowercase();
+        [
+            "pool timed out",
+            "connection refused",
+            "connection reset",
+            "broken pipe",
+            "error communicating with database",
+            "io error",
+            "unexpected end of file",
+            "terminating connection",
+        ]
+        .iter()
+        .any(|k| m.contains(k))
+    }
+}
+
+/// Collapses a multi-line driver message to one line.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A cell value quoted in an error: enough to recognise, never a screenful.
+pub fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+pub fn db_err(context: &str, e: sqlx::Error) -> SourceError {
+    SourceError::new(format!("{context}: {}", one_line(&e.to_string())))
+}
+
+/// A migrator for embedded `(version, description, sql)` migrations, tracked
+/// in [`MIGRATIONS_TABLE`].
+pub fn migrator(migrations: &[(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = migrations
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                (*description).into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    let mut m = Migrator::with_migrations(migrations);
+    m.dangerous_set_table_name(MIGRATIONS_TABLE);
+    m
+}
+
+/// A rule ready to run: its SQL rewritten to the dialect's placeholders, or
+/// why not (shown as that rule's error on every poll).
+#[derive(Debug)]
+struct Prepared {
+    rule: Rule,
+    sql: Result<(String, Vec<String>), String>,
+}
+
+fn prepare(runbook: &Runbook, dialect: Dialect) -> Arc<Vec<Prepared>> {
+    Arc::new(
+        runbook
+            .enabled()
+            .map(|rule| Prepared {
+                rule: rule.clone(),
+                sql: rule
+                    .bound_sql(dialect)
+                    .map(|b| (b.sql, b.params))
+                    .map_err(|e| e.to_string()),
+            })
+            .collect(),
+    )
+}
+
+/// Orders, detection and timelines over one database. Cloning is cheap (the
+/// pool and the prepared rules are shared).
+pub struct SqlStore<DB: Backend> {
+    pool: Pool<DB>,
+    rules: Arc<Vec<Prepared>>,
+    row_limit: u32,
+    label: String,
+}
+
+impl<DB: Backend> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+            rules: self.rules.clone(),
+            row_limit: self.row_limit,
+            label: self.label.clone(),
+        }
+    }
+}
+
+impl<DB: Backend> std::fmt::Debug for SqlStore<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("label", &self.label)
+            .field("rules", &self.rules.len())
+            .field("row_limit", &self.row_limit)
+            .finish()
+    }
+}
+
+impl<DB: Backend> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    /// A store over `pool` with the built-in runbook. `label` is what the
+    /// status bar shows: secret-free.
+    pub fn from_pool(pool: Pool<DB>, label: String) -> Self {
+        SqlStore {
+            pool,
+            rules: prepare(&Runbook::builtin(), DB::DIALECT),
+            row_limit: DEFAULT_ROW_LIMIT,
+            label,
+        }
+    }
+
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// Uses `runbook`'s enabled rules for detection (default: the built-in runbook).
+    pub fn with_runbook(mut self, runbook: Runbook) -> Self {
+        self.rules = prepare(&runbook, DB::DIALECT);
+        self
+    }
+
+    /// Most rows one rule may return per poll (bound as `:limit`); a rule that
+    /// reaches it is listed in `DetectionSnapshot::truncated_rules`.
+    pub fn with_row_limit(mut self, n: u32) -> Self {
+        self.row_limit = n.max(1);
+        self
+    }
+
+    /// Closes the pool's connections (a headless command ending).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn run_rule(
+        &self,
+        p: &Prepared,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<StuckOrder>, bool), String> {
+        let (sql, params) = p.sql.as_ref().map_err(Clone::clone)?;
+        let limit = i64::from(self.row_limit);
+        // The SQL is the runbook's text with placeholders; every value is bound.
+        let mut query = sqlx::query::<DB>(AssertSqlSafe(sql.clone()));
+        for name in params {
+            query = match name.as_str() {
+                "cutoff" => DB::bind_time(query, p.rule.cutoff(now)),
+                "now" => DB::bind_time(query, now),
+                // One more than asked, so reaching the limit is visible.
+                "limit" => DB::bind_int(query, limit + 1),
+                other => return Err(format!("parameter :{other} has no value in detection")),
+            };
+        }
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut rows = query.fetch(&self.pool);
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        let mut truncated = false;
+        let mut n = 0usize;
+        while let Some(row) = rows
+            .try_next()
+            .await
+            .map_err(|e| one_line(&e.to_string()))?
+        {
+            n += 1;
+            if n > cap {
+                truncated = true;
+                break;
+            }
+            let order = stuck_order::<DB>(&p.rule, &row).map_err(|e| format!("row {n}: {e}"))?;
+            if seen.insert(order.order_id) {
+                found.push(order);
+            }
+        }
+        Ok((found, truncated))
+    }
+
+    async fn read_timeline(&self, order_id: i64) -> Result<Option<Timeline>, SourceError> {
+        let ctx = |what: &str| format!("timeline of order {order_id}: {what}");
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| db_err(&ctx("connecting"), e))?;
+        let q = sqlx::query::<DB>(statement::<DB>(
+            "SELECT id, order_no, status, payment_status, sku, quantity, supplier_id, buyer_id,
+                    amount_cents, hold_reason, created_at, status_changed_at
+             FROM orders WHERE id = ?",
+        ));
+        let row = DB::bind_int(q, order_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(|e| db_err(&ctx("reading orders"), e))?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let order =
+            summary::<DB>(&row).map_err(|e| SourceError::new(ctx(&format!("orders: {e}"))))?;
+        let q = sqlx::query::<DB>(statement::<DB>(
+            "SELECT id, occurred_at, source, kind, status, detail FROM order_events
+             WHERE order_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        ));
+        let rows = DB::bind_int(DB::bind_int(q, order_id), TIMELINE_EVENTS)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| db_err(&ctx("reading order_events"), e))?;
+        let mut events = rows
+            .iter()
+            .map(event::<DB>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SourceError::new(ctx(&format!("order_events: {e}"))))?;
+        // Text order can disagree with time order when spellings are mixed.
+        events.sort_by_key(|(id, e)| (e.occurred_at, *id));
+        let q = sqlx::query::<DB>(statement::<DB>(
+            "SELECT system, status, observed_at FROM order_views WHERE order_id = ? ORDER BY system",
+        ));
+        let rows = DB::bind_int(q, order_id)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| db_err(&ctx("reading order_views"), e))?;
+        let views = rows
+            .iter()
+            .map(view::<DB>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SourceError::new(ctx(&format!("order_views: {e}"))))?;
+        Ok(Some(Timeline {
+            order,
+            events: events.into_iter().map(|(_, e)| e).collect(),
+            views,
+        }))
+    }
+}
+
+/// orderdeck's own fixed statements are written with `?` and rewritten for
+/// PostgreSQL here, so each is spelled once.
+fn statement<DB: Backend>(sql: &'static str) -> sqlx::SqlStr {
+    match DB::DIALECT {
+        Dialect::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 8);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            AssertSqlSafe(out).into_sql_str()
+        }
+        Dialect::Sqlite | Dialect::Mysql => sql.into_sql_str(),
+    }
+}
+
+fn stuck_order<DB: Backend>(rule: &Rule, row: &DB::Row) -> Result<StuckOrder, String> {
+    Ok(StuckOrder {
+        order_id: DB::int(row, "order_id")?,
+        order_no: DB::text(row, "order_no")?,
+        family: rule.family,
+        rule_id: rule.id.clone(),
+        status: DB::text(row, "status")?,
+        since: DB::time(row, "since")?,
+        sku: DB::text(row, "sku")?,
+        supplier_id: DB::opt_int(row, "supplier_id")?.unwrap_or(0),
+        amount_cents: DB::opt_int(row, "amount_cents")?.unwrap_or(0),
+        detail: DB::text(row, "detail")?,
+    })
+}
+
+fn summary<DB: Backend>(row: &DB::Row) -> Result<OrderSummary, String> {
+    Ok(OrderSummary {
+        order_id: DB::int(row, "id")?,
+        order_no: DB::text(row, "order_no")?,
+        status: DB::text(row, "status")?,
+        payment_status: DB::text(row, "payment_status")?,
+        sku: DB::text(row, "sku")?,
+        quantity: DB::opt_int(row, "quantity")?.unwrap_or(0),
+        supplier_id: DB::opt_int(row, "supplier_id")?.unwrap_or(0),
+        buyer_id: DB::opt_int(row, "buyer_id")?.unwrap_or(0),
+        amount_cents: DB::opt_int(row, "amount_cents")?.unwrap_or(0),
+        hold_reason: DB::opt_text(row, "hold_reason")?,
+        created_at: DB::time(row, "created_at")?,
+        status_changed_at: DB::time(row, "status_changed_at")?,
+    })
+}
+
+fn event<DB: Backend>(row: &DB::Row) -> Result<(i64, TimelineEvent), String> {
+    let id = DB::int(row, "id")?;
+    let ev = TimelineEvent {
+        occurred_at: DB::time(row, "occurred_at").map_err(|e| format!("event {id}: {e}"))?,
+        source: DB::text(row, "source")?,
+        kind: DB::text(row, "kind")?,
+        status: DB::text(row, "status")?,
+        detail: DB::text(row, "detail")?,
+    };
+    Ok((id, ev))
+}
+
+fn view<DB: Backend>(row: &DB::Row) -> Result<OrderView, String> {
+    let system = DB::text(row, "system")?;
+    let observed_at = DB::time(row, "observed_at").map_err(|e| format!("view {system}: {e}"))?;
+    Ok(OrderView {
+        status: DB::text(row, "status")?,
+        system,
+        observed_at,
+    })
+}
+
+impl<DB: Backend> OrderStore for SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    async fn detect(&self, now: DateTime<Utc>) -> Result<DetectionSnapshot, SourceError> {
+        let mut snap = DetectionSnapshot {
+            as_of: now,
+            ..DetectionSnapshot::default()
+        };
+        // One cheap round trip first: a database that is away is a source
+        // error (the status bar shows it down), not seven rule errors.
+        sqlx::query::<DB>("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err(&self.label, e))?;
+        let mut rule_errors = 0usize;
+        let mut last_error = String::new();
+        for p in self.rules.iter() {
+            let outcome = match tokio::time::timeout(STATEMENT_TIMEOUT, self.run_rule(p, now)).await
+            {
+                Ok(r) => r,
+                Err(_) => Err(format!("timed out after {} s", STATEMENT_TIMEOUT.as_secs())),
+            };
+            match outcome {
+                Ok((orders, truncated)) => {
+                    snap.orders.extend(orders);
+                    if truncated {
+                        snap.truncated_rules.push(p.rule.id.clone());
+                    }
+                }
+                Err(message) => {
+                    rule_errors += 1;
+                    last_error = message.clone();
+                    snap.rule_errors.push(RuleError {
+                        rule_id: p.rule.id.clone(),
+                        message: format!("rule {}: {message}", p.rule.id),
+                    });
+                }
+            }
+        }
+        // Every rule failing the same way is the database, not the rules.
+        if rule_errors > 0
+            && rule_errors == self.rules.len()
+            && DB::is_connection_error(&last_error)
+        {
+            return Err(SourceError::new(format!("{}: {last_error}", self.label)));
+        }
+        Ok(snap)
+    }
+
+    async fn timeline(&self, order_id: i64) -> Result<Option<Timeline>, SourceError> {
+        self.read_timeline(order_id).await
+    }
+
+    async fn find_order_id(&self, order_no: &str) -> Result<Option<i64>, SourceError> {
+        let q = sqlx::query::<DB>(statement::<DB>("SELECT id FROM orders WHERE order_no = ?"));
+        let row = DB::bind_text(q, order_no.trim().to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("looking up an order number", e))?;
+        row.map(|r| DB::int(&r, "id"))
+            .transpose()
+            .map_err(|e| SourceError::new(format!("looking up an order number: {e}")))
+    }
+
+    fn describe(&self) -> String {
+        self.label.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_statements_get_numbered_placeholders_on_postgres() {
+        assert_eq!(
+            statement::<sqlx::Postgres>("SELECT a FROM t WHERE x = ? AND y = ?").as_str(),
+            "SELECT a FROM t WHERE x = $1 AND y = $2"
+        );
+        assert_eq!(
+            statement::<sqlx::MySql>("SELECT a FROM t WHERE x = ?").as_str(),
+            "SELECT a FROM t WHERE x = ?"
+        );
+    }
+}
