@@ -1,0 +1,506 @@
+//! The order store on real PostgreSQL and MariaDB/MySQL servers: migrations,
+//! every built-in rule, timelines, lookups, rule failures, and recovery
+//! after the server drops the cockpit's connections.
+//!
+//! These need the servers, so they are ignored in a plain `cargo test`;
+//! `.ci/run` runs them with `--ignored`. A server that cannot be reached
+//! fails the test: it never passes by skipping. Each test works in its own
+//! schema (PostgreSQL) or database (MySQL), so runs never collide.
+//!
+//! URLs: `ORDERDECK_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/test)
+//! and `ORDERDECK_TEST_MYSQL_URL` (default mysql://root@127.0.0.1:3306/test).
+
+mod common;
+
+use common::now;
+use common::world::{self, Db};
+use orderdeck::action::Msg;
+use orderdeck::runbook::Runbook;
+use orderdeck::sources::OrderStore;
+use orderdeck::sources::store::{AnyStore, Open};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn pg_url() -> String {
+    std::env::var("ORDERDECK_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn mysql_url() -> String {
+    std::env::var("ORDERDECK_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// A name no other run or test uses.
+fn unique(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("od_{tag}_{}_{nanos}", std::process::id())
+}
+
+/// Replaces the database name (the URL's path) of `url`.
+fn with_database(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).expect("test URL parses");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
+}
+
+/// A scratch area on one server, dropped by `cleanup`.
+struct Scratch {
+    kind: &'static str,
+    admin_url: String,
+    name: String,
+    /// The URL orderdeck is given: it lands in the scratch schema/database.
+    url: String,
+}
+
+impl Scratch {
+    async fn postgres(tag: &str) -> Scratch {
+        let admin_url = pg_url();
+        let name = unique(tag);
+        let mut c = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+        c.execute(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+            .await
+            .expect("create schema");
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{name}");
+        Scratch {
+            kind: "postgres",
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn mysql(tag: &str) -> Scratch {
+        let admin_url = mysql_url();
+        let name = unique(tag);
+        let mut c = sqlx::MySqlConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("MySQL/MariaDB at {admin_url} is unreachable: {e}"));
+        c.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let url = with_database(&admin_url, &name);
+        Scratch {
+            kind: "mysql",
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn store(&self) -> AnyStore {
+        let store = AnyStore::open(
+            &self.url,
+            Open {
+                lazy: false,
+                create: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("open {}: {e}", self.kind));
+        store.migrate().await.expect("migrate");
+        store
+    }
+
+    fn db(store: &AnyStore) -> Db {
+        match store {
+            AnyStore::Postgres(s) => Db::Postgres(s.pool().clone()),
+            AnyStore::Mysql(s) => Db::Mysql(s.pool().clone()),
+            AnyStore::Sqlite(s) => Db::Sqlite(s.pool().clone()),
+        }
+    }
+
+    async fn cleanup(self) {
+        let drop = if self.kind == "postgres" {
+            format!("DROP SCHEMA {} CASCADE", self.name)
+        } else {
+            format!("DROP DATABASE {}", self.name)
+        };
+        let result = if self.kind == "postgres" {
+            let mut c = sqlx::PgConnection::connect(&self.admin_url)
+                .await
+                .expect("connect");
+            c.execute(AssertSqlSafe(drop)).await.map(|_| ())
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(&self.admin_url)
+                .await
+                .expect("connect");
+            c.execute(AssertSqlSafe(drop)).await.map(|_| ())
+        };
+        result.expect("drop scratch area");
+    }
+}
+
+async fn migrations_are_idempotent(s: &Scratch) {
+    let store = s.store().await;
+    store
+        .migrate()
+        .await
+        .expect("second migrate changes nothing");
+    let db = Scratch::db(&store);
+    // Exactly one applied migration, recorded in orderdeck's own table.
+    let n = match &db {
+        Db::Postgres(p) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _orderdeck_migrations")
+                .fetch_one(p)
+                .await
+        }
+        Db::Mysql(p) => {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _orderdeck_migrations")
+                .fetch_one(p)
+                .await
+        }
+        Db::Sqlite(_) => unreachable!(),
+    }
+    .expect("count migrations");
+    assert_eq!(n, 1);
+    // The vocabularies are enforced by the schema.
+    let bad = match &db {
+        Db::Postgres(p) => sqlx::query(
+            "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                status, payment_status, created_at, status_changed_at)
+             VALUES ('X', 1, 1, 'S', 1, 1, 'lost', 'unpaid', now(), now())",
+        )
+        .execute(p)
+        .await
+        .map(|_| ()),
+        Db::Mysql(p) => sqlx::query(
+            "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                status, payment_status, created_at, status_changed_at)
+             VALUES ('X', 1, 1, 'S', 1, 1, 'lost', 'unpaid', NOW(6), NOW(6))",
+        )
+        .execute(p)
+        .await
+        .map(|_| ()),
+        Db::Sqlite(_) => unreachable!(),
+    };
+    assert!(bad.is_err(), "status 'lost' must be refused on {}", s.kind);
+    // Every pooled session carries the server-side statement timeout and UTC.
+    match &db {
+        Db::Postgres(p) => {
+            let t: String = sqlx::query_scalar("SHOW statement_timeout")
+                .fetch_one(p)
+                .await
+                .unwrap();
+            assert_eq!(t, "15s");
+            let tz: String = sqlx::query_scalar("SHOW TimeZone")
+                .fetch_one(p)
+                .await
+                .unwrap();
+            assert_eq!(tz, "UTC");
+        }
+        Db::Mysql(p) => {
+            let (limit, tz): (f64, String) =
+                sqlx::query_as("SELECT @@SESSION.max_statement_time + 0e0, @@SESSION.time_zone")
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+            assert_eq!(limit, 15.0);
+            assert_eq!(tz, "+00:00");
+        }
+        Db::Sqlite(_) => unreachable!(),
+    }
+    store.close().await;
+}
+
+async fn builtin_rules(s: &Scratch) {
+    let store = s.store().await;
+    let want = world::plant(&Scratch::db(&store)).await;
+    world::assert_builtin_rules(&store, &want).await;
+    store.close().await;
+}
+
+async fn timeline_and_lookup(s: &Scratch) {
+    let store = s.store().await;
+    let db = Scratch::db(&store);
+    let hostile = "CO-1'; DROP TABLE orders; --\u{1b}[2J";
+    let id = world::order(&db, hostile, "delivered", "paid", 30).await;
+    world::event(&db, id, 30, "app", "order_created", "created").await;
+    world::event(&db, id, 20, "payment", "payment_callback", "paid").await;
+    world::event(&db, id, 25, "inventory", "inventory_synced", "paid").await;
+    world::view(&db, id, "logistics", "in_transit", 10).await;
+    world::view(&db, id, "app", "delivered", 5).await;
+
+    assert_eq!(store.find_order_id(hostile).await.unwrap(), Some(id));
+    assert_eq!(store.find_order_id("CO-1").await.unwrap(), None);
+    let t = store.timeline(id).await.unwrap().expect("order exists");
+    assert_eq!(t.order.order_no, hostile);
+    assert_eq!(t.order.quantity, 1, "INT column read as a number");
+    assert_eq!(t.order.amount_cents, 12800);
+    let kinds: Vec<_> = t.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["order_created", "inventory_synced", "payment_callback"],
+        "by time"
+    );
+    assert_eq!(t.events[0].occurred_at, world::at(30));
+    let systems: Vec<_> = t.views.iter().map(|v| v.system.as_str()).collect();
+    assert_eq!(systems, ["app", "logistics"]);
+    assert_eq!(store.timeline(id + 1000).await.unwrap(), None);
+    // The orders table survived the hostile order number.
+    assert!(store.find_order_id(hostile).await.unwrap().is_some());
+    store.close().await;
+}
+
+async fn failing_rule_is_isolated(s: &Scratch) {
+    let store = s.store().await;
+    world::plant(&Scratch::db(&store)).await;
+    let user = Runbook::parse(
+        r#"
+[[rule]]
+id = "ghost.broken"
+family = "ghost"
+title = "Broken on purpose"
+sql = "SELECT nope FROM no_such_table WHERE x < :now LIMIT :limit"
+"#,
+        "test.toml",
+    )
+    .unwrap();
+    let store = store.with_runbook(Runbook::builtin().merge(user));
+    let snap = store.detect(now()).await.expect("the database is fine");
+    assert_eq!(snap.rule_errors.len(), 1, "{:?}", snap.rule_errors);
+    assert_eq!(snap.rule_errors[0].rule_id, "ghost.broken");
+    assert!(
+        snap.rule_errors[0].message.contains("no_such_table"),
+        "{}",
+        snap.rule_errors[0].message
+    );
+    assert!(
+        snap.orders
+            .iter()
+            .any(|o| o.rule_id == "zombie.processing_24h"),
+        "the other rules still ran"
+    );
+    store.close().await;
+}
+
+macro_rules! on_each_server {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test]
+            #[ignore = "needs services"]
+            async fn postgres() {
+                let s = Scratch::postgres(stringify!($name)).await;
+                super::$name(&s).await;
+                s.cleanup().await;
+            }
+
+            #[tokio::test]
+            #[ignore = "needs services"]
+            async fn mysql() {
+                let s = Scratch::mysql(stringify!($name)).await;
+                super::$name(&s).await;
+                s.cleanup().await;
+            }
+        }
+    };
+}
+
+on_each_server!(migrations_are_idempotent);
+on_each_server!(builtin_rules);
+on_each_server!(timeline_and_lookup);
+on_each_server!(failing_rule_is_isolated);
+
+/// Feeds the poller's messages into a real cockpit state until `want`
+/// holds for the database's health, or fails after `within`.
+async fn wait_for_health(
+    rx: &mut mpsc::Receiver<Msg>,
+    state: &mut orderdeck::state::State,
+    within: Duration,
+    what: &str,
+    want: impl Fn(&orderdeck::state::Health) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if want(&state.db.health) {
+            return;
+        }
+        let msg = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("database never became {what}: {:?}", state.db.health))
+            .expect("poller alive");
+        orderdeck::state::update(state, msg);
+    }
+}
+
+fn cockpit_state(store: &AnyStore) -> orderdeck::state::State {
+    let mut state =
+        orderdeck::fixtures::state(100, 30, "dark", orderdeck::theme::ColorDepth::TrueColor, 0);
+    state.db = orderdeck::state::SourceStatus::new("db", Some(store.describe()), 1);
+    state
+}
+
+/// The server drops the cockpit's connections and refuses new ones for a
+/// while: the status goes down with the server's reason, then back to ok
+/// by itself once the server lets it in again.
+#[tokio::test]
+#[ignore = "needs services"]
+async fn postgres_recovers_after_its_backends_are_terminated() {
+    let admin = pg_url();
+    let dbname = unique("recover");
+    let mut c = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
+    c.execute(AssertSqlSafe(format!("CREATE DATABASE {dbname}")))
+        .await
+        .expect("create database");
+    let url = with_database(&admin, &dbname);
+    let store = AnyStore::open(
+        &url,
+        Open {
+            lazy: true,
+            create: false,
+        },
+    )
+    .await
+    .expect("lazy open");
+    store.migrate().await.expect("migrate");
+    let store = Arc::new(store);
+    let (tx, mut rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let poller = orderdeck::sources::poller::spawn_order_poller(
+        store.clone(),
+        orderdeck::sources::wall_clock(),
+        Duration::from_millis(300),
+        tx,
+        cancel.clone(),
+    );
+    let mut state = cockpit_state(&store);
+    let ok = |h: &orderdeck::state::Health| matches!(h, orderdeck::state::Health::Ok);
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(20), "ok", ok).await;
+
+    c.execute(AssertSqlSafe(format!(
+        "ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false"
+    )))
+    .await
+    .expect("refuse connections");
+    c.execute(AssertSqlSafe(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{dbname}'"
+    )))
+    .await
+    .expect("terminate backends");
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(30), "down", |h| {
+        matches!(h, orderdeck::state::Health::Down(_))
+    })
+    .await;
+    let last_ok = state.db.last_ok.expect("a good poll came before");
+
+    c.execute(AssertSqlSafe(format!(
+        "ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true"
+    )))
+    .await
+    .expect("allow connections");
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(60), "ok again", ok).await;
+    assert!(state.db.last_ok.expect("ok") > last_ok);
+
+    cancel.cancel();
+    let _ = poller.await;
+    store.close().await;
+    c.execute(AssertSqlSafe(format!(
+        "DROP DATABASE {dbname} WITH (FORCE)"
+    )))
+    .await
+    .expect("drop database");
+}
+
+/// The same on MariaDB: the cockpit's account is locked and its
+/// connections killed, then unlocked.
+#[tokio::test]
+#[ignore = "needs services"]
+async fn mysql_recovers_after_its_connections_are_killed() {
+    let admin = mysql_url();
+    let dbname = unique("recover");
+    let user = dbname.clone();
+    let mut c = sqlx::MySqlConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("MySQL/MariaDB at {admin} is unreachable: {e}"));
+    for sql in [
+        format!("CREATE DATABASE {dbname}"),
+        format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{user}'"),
+        format!("CREATE USER '{user}'@'localhost' IDENTIFIED BY 'pw-{user}'"),
+        format!("GRANT ALL ON {dbname}.* TO '{user}'@'%'"),
+        format!("GRANT ALL ON {dbname}.* TO '{user}'@'localhost'"),
+    ] {
+        c.execute(AssertSqlSafe(sql)).await.expect("setup");
+    }
+    let mut u = url::Url::parse(&with_database(&admin, &dbname)).unwrap();
+    u.set_username(&user).unwrap();
+    u.set_password(Some(&format!("pw-{user}"))).unwrap();
+    let store = AnyStore::open(
+        u.as_str(),
+        Open {
+            lazy: true,
+            create: false,
+        },
+    )
+    .await
+    .expect("lazy open");
+    store.migrate().await.expect("migrate");
+    let store = Arc::new(store);
+    let (tx, mut rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let poller = orderdeck::sources::poller::spawn_order_poller(
+        store.clone(),
+        orderdeck::sources::wall_clock(),
+        Duration::from_millis(300),
+        tx,
+        cancel.clone(),
+    );
+    let mut state = cockpit_state(&store);
+    let ok = |h: &orderdeck::state::Health| matches!(h, orderdeck::state::Health::Ok);
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(20), "ok", ok).await;
+
+    for host in ["%", "localhost"] {
+        c.execute(AssertSqlSafe(format!(
+            "ALTER USER '{user}'@'{host}' ACCOUNT LOCK"
+        )))
+        .await
+        .expect("lock account");
+    }
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?")
+            .bind(&user)
+            .fetch_all(&mut c)
+            .await
+            .expect("list connections");
+    for id in ids {
+        let _ = c.execute(AssertSqlSafe(format!("KILL {id}"))).await;
+    }
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(30), "down", |h| {
+        matches!(h, orderdeck::state::Health::Down(_))
+    })
+    .await;
+    let last_ok = state.db.last_ok.expect("a good poll came before");
+
+    for host in ["%", "localhost"] {
+        c.execute(AssertSqlSafe(format!(
+            "ALTER USER '{user}'@'{host}' ACCOUNT UNLOCK"
+        )))
+        .await
+        .expect("unlock account");
+    }
+    wait_for_health(&mut rx, &mut state, Duration::from_secs(60), "ok again", ok).await;
+    assert!(state.db.last_ok.expect("ok") > last_ok);
+
+    cancel.cancel();
+    let _ = poller.await;
+    store.close().await;
+    for sql in [
+        format!("DROP DATABASE {dbname}"),
+        format!("DROP USER '{user}'@'%'"),
+        format!("DROP USER '{user}'@'localhost'"),
+    ] {
+        c.execute(AssertSqlSafe(sql)).await.expect("cleanup");
+    }
+}
