@@ -38,7 +38,12 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, SourceError> {
     })?;
     // Server-side limits: a rule that runs away is cancelled by PostgreSQL
     // itself, and a session left idle in a transaction cannot hold locks.
+    // The rules are small index-driven reads: parallel workers and JIT only
+    // add start-up time to them, and a cockpit must not take workers from
+    // the production queries it is watching.
     Ok(opts.application_name("orderdeck").options([
+        ("max_parallel_workers_per_gather", "0".to_string()),
+        ("jit", "off".to_string()),
         (
             "statement_timeout",
             format!("{}", STATEMENT_TIMEOUT.as_millis()),
