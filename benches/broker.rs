@@ -220,14 +220,20 @@ fn main() {
     });
 
     println!("broker bench: mean of 50 polls, {n} queues:");
-    println!("  RabbitMonitor::poll via amqp:           {}", ms(amqp_mean));
+    println!(
+        "  RabbitMonitor::poll via amqp:           {}",
+        ms(amqp_mean)
+    );
     if let Some(a) = api_mean {
         println!("  RabbitMonitor::poll via management api: {}", ms(a));
     }
     match ctl_failure {
         Some(e) => println!("  rabbitmqctl list_queues: not measured ({e})"),
         None => {
-            println!("  rabbitmqctl list_queues name messages_ready (mean of 3): {}", ms(ctl_mean));
+            println!(
+                "  rabbitmqctl list_queues name messages_ready (mean of 3): {}",
+                ms(ctl_mean)
+            );
             let ratio = |d: Duration| ctl_mean.as_secs_f64() / d.as_secs_f64().max(1e-9);
             println!("  rabbitmqctl / amqp poll: {:.0}x", ratio(amqp_mean));
             if let Some(a) = api_mean {

@@ -333,10 +333,11 @@ fn a_missing_queue_says_not_found_in_the_warning_style() {
             stat("settlement.dlq", 0, true),
         ],
     };
+    let at = s.now;
     update(
         &mut s,
         Msg::Queues {
-            at: s.now,
+            at,
             result: Ok(snap),
         },
     );
@@ -348,7 +349,10 @@ fn a_missing_queue_says_not_found_in_the_warning_style() {
         .find(|(_, l)| l.contains("settlement"))
         .expect("settlement row");
     assert!(line.contains("not found"), "{line}");
-    assert!(!line.contains(" 0 "), "no zero counts on a missing row: {line}");
+    assert!(
+        !line.contains(" 0 "),
+        "no zero counts on a missing row: {line}"
+    );
     let x = line.find("not found").unwrap() as u16;
     let warn = s.palette().warn.fg.unwrap_or(Color::Reset);
     assert_eq!(buf[(x, y as u16)].fg, warn);

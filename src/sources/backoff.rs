@@ -134,7 +134,10 @@ mod tests {
         // Ceiling is now 4 s.
         assert_eq!(b.clone().fail(0.0), Duration::ZERO);
         assert_eq!(b.clone().fail(0.25), ms(1000));
-        assert_eq!(b.clone().fail(0.999_999), ms(4000) - Duration::from_nanos(4000));
+        assert_eq!(
+            b.clone().fail(0.999_999),
+            ms(4000) - Duration::from_nanos(4000)
+        );
         assert_eq!(b.clone().fail(1.0), ms(4000));
     }
 
@@ -153,7 +156,10 @@ mod tests {
             let unit = f64::from(i % 17) / 17.0;
             let before = b.ceiling();
             let d = b.fail(unit);
-            assert!(d <= before && before <= Duration::from_secs(30), "{d:?} {before:?}");
+            assert!(
+                d <= before && before <= Duration::from_secs(30),
+                "{d:?} {before:?}"
+            );
         }
     }
 

@@ -104,7 +104,11 @@ pub fn parse_queue_list(body: &[u8], watched: &[String]) -> Result<ApiQueues, St
 
 /// URL userinfo is percent-encoded; the API wants the plain text.
 fn non_empty(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+    (!s.is_empty()).then(|| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    })
 }
 
 impl Api {
@@ -127,7 +131,10 @@ impl Api {
             ))
         })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(bad(format!("has scheme {:?}, not http or https", url.scheme())));
+            return Err(bad(format!(
+                "has scheme {:?}, not http or https",
+                url.scheme()
+            )));
         }
         let host = url
             .host_str()
@@ -186,7 +193,10 @@ impl Api {
     }
 
     pub(super) async fn fetch(&self, watched: &[String]) -> Result<Fetched, SourceError> {
-        let body = self.get().await.map_err(|e| SourceError(mask_secrets(&e)))?;
+        let body = self
+            .get()
+            .await
+            .map_err(|e| SourceError(mask_secrets(&e)))?;
         let parsed = parse_queue_list(&body, watched)
             .map_err(|e| SourceError(format!("{} {e}", self.label())))?;
         Ok(if parsed.pending.is_empty() {
@@ -202,7 +212,7 @@ impl Api {
         if let Some((user, password)) = &self.auth {
             req = req.basic_auth(user, Some(password));
         }
-        let mut resp = req.send().await.map_err(|e| self.request_error(&e))?;
+        let mut resp = req.send().await.map_err(|e| self.request_error(e))?;
         let status = resp.status();
         if !status.is_success() {
             let user = self.auth.as_ref().map(|(u, _)| u.as_str());
@@ -226,7 +236,7 @@ impl Api {
             });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.request_error(&e))? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.request_error(e))? {
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(format!(
                     "{label} sent more than {} MiB for the queue list; is rabbitmq_api the management API?",
@@ -238,8 +248,10 @@ impl Api {
         Ok(body)
     }
 
-    fn request_error(&self, e: &reqwest::Error) -> String {
+    fn request_error(&self, e: reqwest::Error) -> String {
         let label = self.label();
+        // The label already says where; the full query URL is only noise.
+        let e = e.without_url();
         if e.is_timeout() {
             format!(
                 "{label} gave no answer within {} s",
@@ -248,10 +260,10 @@ impl Api {
         } else if e.is_connect() {
             format!(
                 "{label} unreachable: {}; is the management plugin enabled (rabbitmq-plugins enable rabbitmq_management)?",
-                chain(e)
+                chain(&e)
             )
         } else {
-            format!("{label} request failed: {}", chain(e))
+            format!("{label} request failed: {}", chain(&e))
         }
     }
 }
@@ -322,7 +334,13 @@ mod tests {
     fn unwatched_queues_are_ignored_and_garbage_is_an_error() {
         let got = parse_queue_list(BUSY.as_bytes(), &[]).unwrap();
         assert!(got.stats.is_empty());
-        for bad in ["", "{}", "<html>login</html>", r#"[{"messages_ready":1}]"#, r#"[{"name":"q","messages_ready":-1}]"#] {
+        for bad in [
+            "",
+            "{}",
+            "<html>login</html>",
+            r#"[{"messages_ready":1}]"#,
+            r#"[{"name":"q","messages_ready":-1}]"#,
+        ] {
             let e = parse_queue_list(bad.as_bytes(), &names(&["q"])).unwrap_err();
             assert!(e.contains("not a queue list") && !e.contains('\n'), "{e}");
         }
@@ -348,8 +366,18 @@ mod tests {
             user: Some("ops".into()),
             password: Some("p".into()),
         };
-        let api = Api::new(&behind_proxy, "orders", Some(("amqp".into(), "x".into())), Duration::from_secs(3)).unwrap();
-        assert!(api.url.as_str().starts_with("https://ops.example/rabbitmq/api/queues/orders?"));
+        let api = Api::new(
+            &behind_proxy,
+            "orders",
+            Some(("amqp".into(), "x".into())),
+            Duration::from_secs(3),
+        )
+        .unwrap();
+        assert!(
+            api.url
+                .as_str()
+                .starts_with("https://ops.example/rabbitmq/api/queues/orders?")
+        );
         assert_eq!(api.auth, Some(("ops".into(), "p".into())));
         assert_eq!(api.endpoint(), "ops.example:443/rabbitmq");
     }
@@ -361,7 +389,13 @@ mod tests {
             user: None,
             password: None,
         };
-        let api = Api::new(&settings, "/", Some(("app".into(), "pw".into())), Duration::from_secs(1)).unwrap();
+        let api = Api::new(
+            &settings,
+            "/",
+            Some(("app".into(), "pw".into())),
+            Duration::from_secs(1),
+        )
+        .unwrap();
         assert_eq!(api.auth, Some(("app".into(), "pw".into())));
         let api = Api::new(&settings, "/", None, Duration::from_secs(1)).unwrap();
         assert_eq!(api.auth, None);

@@ -108,7 +108,10 @@ impl Link {
             .map_err(|e: String| bad(format!("cannot be read ({})", mask_secrets(&e))))?;
         // amq-protocol-uri only reads domain names; an IP literal would
         // silently become "localhost".
-        uri.authority.host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        uri.authority.host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         // "amqp://h" and "amqp://h/" name no vhost in practice (the spec
         // reads the latter as the empty vhost, which nobody means).
         let from_url = match parsed.path() {
@@ -163,13 +166,14 @@ impl Link {
     pub(super) async fn poll(&self, queues: &[String]) -> Result<Vec<QueueStat>, SourceError> {
         let mut st = self.state.lock().await;
 
-        if let Some(live) = st.live.as_mut()
-            && !live.conn.status().connected()
-        {
-            let reason = live
-                .last_error()
-                .unwrap_or_else(|| "the connection was closed".to_string());
-            return Err(self.fail(&mut st, reason));
+        if let Some(live) = st.live.as_mut() {
+            // Drained every poll: each 404 adds an event, and the queue of
+            // events is unbounded.
+            let error = live.last_error();
+            if !live.conn.status().connected() {
+                let reason = error.unwrap_or_else(|| "the connection was closed".to_string());
+                return Err(self.fail(&mut st, reason));
+            }
         }
 
         if st.live.is_none() {
@@ -327,7 +331,9 @@ fn explain(e: &lapin::Error) -> String {
     match e.kind() {
         ErrorKind::IOError(io) => {
             let hint = match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => " (is RabbitMQ running on that host and port?)",
+                std::io::ErrorKind::ConnectionRefused => {
+                    " (is RabbitMQ running on that host and port?)"
+                }
                 std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof => {
                     " (the broker dropped the connection: wrong credentials or vhost, or a restart?)"
                 }

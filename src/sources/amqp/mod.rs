@@ -282,9 +282,20 @@ impl RabbitMonitor {
 
     /// Tries the API unless it is backing off; `None` means "use AMQP".
     async fn poll_api(&self, api: &api::Api) -> Option<Result<Vec<QueueStat>, SourceError>> {
-        let retry_at = self.health().retry_at;
-        if retry_at.is_some_and(|t| Instant::now() < t) && self.link.is_some() {
-            return None;
+        let (retry_at, last_error) = {
+            let h = self.health();
+            (h.retry_at, h.last_error.clone())
+        };
+        let now = Instant::now();
+        if let Some(at) = retry_at.filter(|&at| now < at) {
+            return match &self.link {
+                Some(_) => None,
+                None => Some(Err(SourceError(format!(
+                    "{}; {}",
+                    last_error.unwrap_or_else(|| "rabbitmq api failed".into()),
+                    retry_in(at - now)
+                )))),
+            };
         }
         match api.fetch(&self.watched).await {
             Ok(api::Fetched::Complete(stats)) => {
@@ -328,9 +339,10 @@ impl QueueMonitor for RabbitMonitor {
             }
         }
         let Some(link) = &self.link else {
-            // Only an API was configured, and it failed.
+            // Only an API was configured, and it failed (poll_api never
+            // defers to a link that does not exist).
             return Err(api_error.unwrap_or_else(|| {
-                SourceError::new("rabbitmq api is backing off and no amqp_url is set")
+                SourceError::new("rabbitmq api failed and no amqp_url is set")
             }));
         };
         match link.poll(&self.watched).await {
@@ -357,7 +369,16 @@ impl QueueMonitor for RabbitMonitor {
         }
         let mut out = parts.join(", ");
         if let Some(w) = self.warning() {
-            let fallback = if self.link.is_some() { ", using amqp" } else { "" };
+            let fallback = if self.link.is_some() {
+                ", using amqp"
+            } else {
+                ""
+            };
+            let w = self
+                .api
+                .as_ref()
+                .and_then(|a| w.strip_prefix(&format!("rabbitmq api {} ", a.endpoint())))
+                .unwrap_or(&w);
             out.push_str(&format!(" (api failing{fallback}: {w})"));
         }
         mask_secrets(&out)
@@ -407,11 +428,20 @@ mod tests {
             m.describe(),
             "rabbitmq api 127.0.0.1:15672, amqp 127.0.0.1:5672/"
         );
-        let m = RabbitMonitor::new(settings(Some("amqps://app:pa55word@mq.example:5671/orders"), None))
-            .unwrap();
+        let m = RabbitMonitor::new(settings(
+            Some("amqps://app:pa55word@mq.example:5671/orders"),
+            None,
+        ))
+        .unwrap();
         assert_eq!(m.describe(), "amqps mq.example:5671/orders");
-        let dbg = format!("{:?}", settings(Some("amqp://app:pa55word@h/"), Some("http://h:15672")));
-        assert!(!dbg.contains("pa55word") && !dbg.contains("api-s3cret"), "{dbg}");
+        let dbg = format!(
+            "{:?}",
+            settings(Some("amqp://app:pa55word@h/"), Some("http://h:15672"))
+        );
+        assert!(
+            !dbg.contains("pa55word") && !dbg.contains("api-s3cret"),
+            "{dbg}"
+        );
     }
 
     #[test]
@@ -421,7 +451,10 @@ mod tests {
         let m = RabbitMonitor::new(s.clone()).unwrap();
         assert_eq!(m.describe(), "amqp h:5672/orders");
         s.amqp_url = Some("amqp://h:5672/".into());
-        assert_eq!(RabbitMonitor::new(s).unwrap().describe(), "amqp h:5672/orders");
+        assert_eq!(
+            RabbitMonitor::new(s).unwrap().describe(),
+            "amqp h:5672/orders"
+        );
     }
 
     #[test]
