@@ -14,7 +14,7 @@ use futures::{FutureExt, Stream, StreamExt};
 use lapin::options::QueueDeclareOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPHardError, AMQPSoftError};
 use lapin::types::FieldTable;
-use lapin::uri::{AMQPScheme, AMQPUri};
+use lapin::uri::AMQPUri;
 use lapin::{Channel, Connection, ConnectionProperties, ErrorKind, Event};
 use std::pin::Pin;
 use std::time::Instant;
@@ -132,7 +132,6 @@ impl Link {
             "/" => format!("{host}:{port}/"),
             v => format!("{host}:{port}/{v}"),
         };
-        debug_assert!(matches!(uri.scheme, AMQPScheme::AMQP | AMQPScheme::AMQPS));
         Ok(Link {
             uri,
             endpoint,

@@ -434,6 +434,9 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(m.describe(), "amqps mq.example:5671/orders");
+        let m = RabbitMonitor::new(settings(None, Some("https://ops:pw@mq.example/rabbitmq/")))
+            .unwrap();
+        assert_eq!(m.describe(), "rabbitmq api mq.example:443/rabbitmq");
         let dbg = format!(
             "{:?}",
             settings(Some("amqp://app:pa55word@h/"), Some("http://h:15672"))
