@@ -130,6 +130,7 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
                     consumers: if down { 0 } else { 2 },
                     publish_rate: Some(if down { 20.0 } else { 8.5 + q as f64 }),
                     deliver_rate: Some(if down { 0.0 } else { 9.0 + q as f64 }),
+                    missing: false,
                 });
                 stats.push(QueueStat {
                     name: format!("{name}.dlq"),
@@ -138,6 +139,7 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
                     consumers: 0,
                     publish_rate: None,
                     deliver_rate: None,
+                    missing: false,
                 });
             }
             stats

@@ -127,6 +127,10 @@ pub struct QueueStat {
     pub publish_rate: Option<f64>,
     /// Messages per second delivered to consumers, when the source knows it.
     pub deliver_rate: Option<f64>,
+    /// The queue is watched but the broker does not have it (deleted, never
+    /// declared, or a typo in the config); the counts are then zero.
+    #[serde(default)]
+    pub missing: bool,
 }
 
 impl QueueStat {

@@ -311,3 +311,51 @@ fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
         }
     }
 }
+
+#[test]
+fn a_missing_queue_says_not_found_in_the_warning_style() {
+    use orderdeck::model::{QueueSnapshot, QueueStat};
+    let mut s = fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 10);
+    let stat = |name: &str, ready: u64, missing: bool| QueueStat {
+        name: name.into(),
+        ready,
+        unacked: 0,
+        consumers: 1,
+        publish_rate: None,
+        deliver_rate: None,
+        missing,
+    };
+    let snap = QueueSnapshot {
+        as_of: s.now,
+        queues: vec![
+            stat("payment.callback", 12, false),
+            stat("settlement", 0, true),
+            stat("settlement.dlq", 0, true),
+        ],
+    };
+    let at = s.now;
+    update(
+        &mut s,
+        Msg::Queues {
+            at,
+            result: Ok(snap),
+        },
+    );
+    let buf = draw(&s);
+    let t = text(&buf);
+    let (y, line) = t
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("settlement"))
+        .expect("settlement row");
+    assert!(line.contains("not found"), "{line}");
+    assert!(
+        !line.contains(" 0 "),
+        "no zero counts on a missing row: {line}"
+    );
+    let x = line.find("not found").unwrap() as u16;
+    let warn = s.palette().warn.fg.unwrap_or(Color::Reset);
+    assert_eq!(buf[(x, y as u16)].fg, warn);
+    let other = t.lines().find(|l| l.contains("payment.callback")).unwrap();
+    assert!(!other.contains("not found"));
+}

@@ -63,6 +63,8 @@ pub trait QueueMonitor: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+pub mod amqp;
+pub mod backoff;
 pub mod mysql;
 pub mod poller;
 pub mod postgres;

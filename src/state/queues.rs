@@ -37,6 +37,8 @@ pub struct QueueRow {
     pub dlq: Option<u64>,
     pub history: VecDeque<u64>,
     pub drain: Drain,
+    /// The broker does not have this watched queue: no numbers to show.
+    pub missing: bool,
     sampled_at: Option<DateTime<Utc>>,
 }
 
@@ -53,11 +55,28 @@ impl QueueRow {
             dlq: None,
             history: VecDeque::with_capacity(HISTORY),
             drain: Drain::Unknown,
+            missing: false,
             sampled_at: None,
         }
     }
 
     fn sample(&mut self, stat: &QueueStat, dlq: Option<u64>, at: DateTime<Utc>) {
+        self.missing = stat.missing;
+        self.dlq = dlq;
+        if stat.missing {
+            // Zero counts keep the totals honest, but "empty" would be a lie:
+            // the drain stays unknown. A queue declared again later starts
+            // afresh rather than showing growth against the one that went.
+            self.ready = 0;
+            self.unacked = 0;
+            self.consumers = 0;
+            self.in_rate = None;
+            self.out_rate = None;
+            self.growth = None;
+            self.drain = Drain::Unknown;
+            self.sampled_at = None;
+            return;
+        }
         let dt = self
             .sampled_at
             .map(|prev| (at - prev).num_milliseconds() as f64 / 1000.0)
@@ -68,7 +87,6 @@ impl QueueRow {
         self.consumers = stat.consumers;
         self.in_rate = stat.publish_rate;
         self.out_rate = stat.deliver_rate;
-        self.dlq = dlq;
         self.sampled_at = Some(at);
         if self.history.len() == HISTORY {
             self.history.pop_front();
@@ -117,6 +135,7 @@ impl QueueTable {
             names
                 .iter()
                 .position(|n| *n == wanted)
+                .filter(|&i| !stats[i].missing)
                 .map(|i| stats[i].ready)
         };
         let mut rows = Vec::with_capacity(stats.len());
@@ -171,6 +190,7 @@ mod tests {
             consumers,
             publish_rate: None,
             deliver_rate: None,
+            missing: false,
         }
     }
 
@@ -223,6 +243,33 @@ mod tests {
         s.deliver_rate = Some(30.0);
         t.ingest(t0(), &[s]);
         assert_eq!(t.rows[0].drain, Drain::Seconds(5.0));
+    }
+
+    #[test]
+    fn a_missing_queue_has_no_numbers_and_restarts_cleanly() {
+        let mut t = QueueTable::default();
+        t.ingest(t0(), &[stat("q", 500, 1), stat("q.dlq", 3, 0)]);
+        let gone = QueueStat {
+            missing: true,
+            ..stat("q", 0, 0)
+        };
+        let gone_dlq = QueueStat {
+            missing: true,
+            ..stat("q.dlq", 0, 0)
+        };
+        t.ingest(t0() + Duration::seconds(2), &[gone, gone_dlq]);
+        let names: Vec<_> = t.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["q"], "a missing dlq still folds into its queue");
+        let row = &t.rows[0];
+        assert!(row.missing);
+        assert_eq!((row.ready, row.dlq, row.growth), (0, None, None));
+        assert_eq!(row.drain, Drain::Unknown);
+        assert_eq!(t.total_ready(), 0);
+        // Declared again: a fresh start, not growth against the old queue.
+        t.ingest(t0() + Duration::seconds(4), &[stat("q", 10, 1)]);
+        let row = &t.rows[0];
+        assert!(!row.missing);
+        assert_eq!((row.ready, row.growth), (10, None));
     }
 
     #[test]

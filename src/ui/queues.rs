@@ -56,6 +56,27 @@ fn drain_text(d: Drain) -> String {
     }
 }
 
+/// A watched queue the broker does not have: its name and "not found"
+/// across the number columns, since zeros would read as a drained queue.
+fn missing_row(row: &QueueRow, fitted: &[(Col, usize)], warn: Style) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    let mut rest = 0;
+    for (c, w) in fitted {
+        if *c == Col::Name {
+            spans.push(text::span(&row.name, *w, false, warn));
+            spans.push(Span::raw(" "));
+        } else {
+            rest += w + 1;
+        }
+    }
+    let note = match row.dlq {
+        Some(d) if d > 0 => format!("not found (dlq {d})"),
+        _ => "not found".to_string(),
+    };
+    spans.push(text::span(&note, rest.saturating_sub(1), false, warn));
+    spans
+}
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let p = state.palette();
     let t = &state.queues;
@@ -174,6 +195,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         } else {
             p.text
         };
+        if row.missing {
+            let mut line = Line::from(missing_row(row, &fitted, p.warn));
+            if focused && i == t.scroll.cursor {
+                line = line.style(p.selection);
+            }
+            lines.push(line);
+            continue;
+        }
         let mut spans = Vec::new();
         for (c, w) in &fitted {
             let w = *w;

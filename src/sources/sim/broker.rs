@@ -259,6 +259,7 @@ impl BrokerModel {
                 consumers: q.consumers,
                 publish_rate: Some(round(q.publish_rate)),
                 deliver_rate: Some(round(q.deliver_rate)),
+                missing: false,
             });
         }
         for q in &self.queues {
@@ -269,6 +270,7 @@ impl BrokerModel {
                 consumers: 0,
                 publish_rate: Some(round(q.dead_rate)),
                 deliver_rate: Some(0.0),
+                missing: false,
             });
         }
         QueueSnapshot {

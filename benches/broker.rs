@@ -1,0 +1,247 @@
+//! How long one `RabbitMonitor::poll` of the six reference queues (and
+//! their DLQs) takes, over AMQP and over the management API, against the
+//! `rabbitmqctl list_queues name messages_ready` an engineer would run by
+//! hand.
+//!
+//! Needs a broker: `amqp://guest:guest@127.0.0.1:5672/%2f` and
+//! `http://127.0.0.1:15672` unless `ORDERDECK_TEST_AMQP_URL` /
+//! `ORDERDECK_TEST_RABBITMQ_API` say otherwise. Without one it prints a
+//! line and exits 0, so `cargo bench` on a machine without services passes.
+
+use criterion::Criterion;
+use lapin::options::{
+    BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use orderdeck::config::{REFERENCE_QUEUES, mask_secrets};
+use orderdeck::sources::QueueMonitor;
+use orderdeck::sources::amqp::{
+    ApiSettings, RabbitMonitor, RabbitSettings, Timeouts, default_connection_name, watched_queues,
+};
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+
+fn amqp_url() -> String {
+    std::env::var("ORDERDECK_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+fn api_url() -> String {
+    std::env::var("ORDERDECK_TEST_RABBITMQ_API")
+        .unwrap_or_else(|_| "http://guest:guest@127.0.0.1:15672".into())
+}
+
+/// Mean wall time of `n` runs of `f`.
+fn mean(n: u32, mut f: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    start.elapsed() / n
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+async fn setup(queues: &[String]) -> Result<Connection, String> {
+    let conn = tokio::time::timeout(
+        Duration::from_secs(5),
+        Connection::connect(&amqp_url(), ConnectionProperties::default()),
+    )
+    .await
+    .map_err(|_| "no answer within 5 s".to_string())?
+    .map_err(|e| e.to_string())?;
+    let ch = conn.create_channel().await.map_err(|e| e.to_string())?;
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    for q in queues {
+        // Left behind by an interrupted run, they expire by themselves.
+        let mut args = FieldTable::default();
+        args.insert("x-expires".into(), AMQPValue::LongInt(600_000));
+        ch.queue_declare(q.as_str().into(), QueueDeclareOptions::durable(), args)
+            .await
+            .map_err(|e| e.to_string())?;
+        // A little traffic, so the API has message_stats (rates) for each.
+        for _ in 0..5 {
+            ch.basic_publish(
+                "".into(),
+                q.as_str().into(),
+                BasicPublishOptions::default(),
+                b"{}",
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(conn)
+}
+
+async fn cleanup(conn: &Connection, queues: &[String]) {
+    if let Ok(ch) = conn.create_channel().await {
+        for q in queues {
+            let _ = ch
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+}
+
+/// Waits until the API path answers with rates for every queue (its stats
+/// lag up to one emission interval behind the declares).
+fn api_ready(rt: &Runtime, m: &RabbitMonitor) -> Result<(), String> {
+    let start = Instant::now();
+    loop {
+        match rt.block_on(m.poll()) {
+            Ok(s) if s.queues.iter().all(|q| q.publish_rate.is_some()) && m.warning().is_none() => {
+                return Ok(());
+            }
+            Ok(_) if m.warning().is_none() => {}
+            Ok(_) => return Err(m.warning().unwrap_or_default()),
+            Err(e) => return Err(e.0),
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            return Err("the API never reported rates for the bench queues".into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn main() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("broker bench: cannot start a tokio runtime ({e}); skipped");
+            return;
+        }
+    };
+    let prefix = format!("bench.{}.{:x}", std::process::id(), {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u8(0);
+        h.finish() as u32
+    });
+    let work: Vec<String> = REFERENCE_QUEUES
+        .iter()
+        .map(|q| format!("{prefix}.{q}"))
+        .collect();
+    let all = watched_queues(&work);
+    let conn = match rt.block_on(setup(&all)) {
+        Ok(c) => c,
+        Err(e) => {
+            println!(
+                "broker bench: no RabbitMQ at {} ({e}); skipped",
+                mask_secrets(&amqp_url())
+            );
+            return;
+        }
+    };
+
+    let base = RabbitSettings {
+        amqp_url: Some(amqp_url()),
+        vhost: "/".into(),
+        queues: work.clone(),
+        api: None,
+        connection_name: default_connection_name("bench"),
+        timeouts: Timeouts::default(),
+    };
+    let amqp = match RabbitMonitor::new(base.clone()) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("broker bench: {e}; skipped");
+            rt.block_on(cleanup(&conn, &all));
+            return;
+        }
+    };
+    if let Err(e) = rt.block_on(amqp.poll()) {
+        println!("broker bench: first AMQP poll failed ({e}); skipped");
+        rt.block_on(cleanup(&conn, &all));
+        return;
+    }
+    let api = RabbitMonitor::new(RabbitSettings {
+        api: Some(ApiSettings {
+            url: api_url(),
+            user: None,
+            password: None,
+        }),
+        ..base
+    })
+    .map_err(|e| e.0)
+    .and_then(|m| api_ready(&rt, &m).map(|()| m));
+    if let Err(e) = &api {
+        println!("broker bench: management API not measured ({e})");
+    }
+
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    let n = all.len();
+    c.bench_function(&format!("poll amqp ({n} queues)"), |b| {
+        b.iter(|| black_box(rt.block_on(amqp.poll()).map(|s| s.queues.len())))
+    });
+    if let Ok(api) = &api {
+        c.bench_function(&format!("poll management api ({n} queues)"), |b| {
+            b.iter(|| black_box(rt.block_on(api.poll()).map(|s| s.queues.len())))
+        });
+    }
+
+    // Same-run means for the ratio (criterion's own report is above).
+    let amqp_mean = mean(50, || {
+        let _ = black_box(rt.block_on(amqp.poll()));
+    });
+    let api_mean = api.as_ref().ok().map(|m| {
+        mean(50, || {
+            let _ = black_box(rt.block_on(m.poll()));
+        })
+    });
+    let mut ctl_failure = None;
+    let ctl_mean = mean(3, || {
+        match Command::new("rabbitmqctl")
+            .args(["list_queues", "name", "messages_ready"])
+            .output()
+        {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => ctl_failure = Some(format!("exit {}", out.status)),
+            Err(e) => ctl_failure = Some(e.to_string()),
+        }
+    });
+
+    println!("broker bench: mean of 50 polls, {n} queues:");
+    println!(
+        "  RabbitMonitor::poll via amqp:           {}",
+        ms(amqp_mean)
+    );
+    if let Some(a) = api_mean {
+        println!("  RabbitMonitor::poll via management api: {}", ms(a));
+    }
+    match ctl_failure {
+        Some(e) => println!("  rabbitmqctl list_queues: not measured ({e})"),
+        None => {
+            println!(
+                "  rabbitmqctl list_queues name messages_ready (mean of 3): {}",
+                ms(ctl_mean)
+            );
+            let ratio = |d: Duration| ctl_mean.as_secs_f64() / d.as_secs_f64().max(1e-9);
+            println!("  rabbitmqctl / amqp poll: {:.0}x", ratio(amqp_mean));
+            if let Some(a) = api_mean {
+                println!("  rabbitmqctl / api poll:  {:.0}x", ratio(a));
+            }
+        }
+    }
+
+    rt.block_on(cleanup(&conn, &all));
+    c.final_summary();
+}
