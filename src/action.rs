@@ -39,6 +39,16 @@ pub enum Msg {
     Terminate(&'static str),
 }
 
+impl Msg {
+    /// A poll whose source could not be read at all (not one failing rule).
+    pub fn is_source_failure(&self) -> bool {
+        matches!(
+            self,
+            Msg::Orders { result: Err(_), .. } | Msg::Queues { result: Err(_), .. }
+        )
+    }
+}
+
 /// Work the core asks the edges to do; results come back as messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {

@@ -7,7 +7,8 @@ use orderdeck::cockpit::{self, RunSpec, Sources};
 use orderdeck::config::{self, Config};
 use orderdeck::runbook::Runbook;
 use orderdeck::sources::OrderStore;
-use orderdeck::sources::sim::{self, SimBroker, SimConfig};
+use orderdeck::sources::amqp::{RabbitMonitor, RabbitSettings};
+use orderdeck::sources::sim::{self, SimConfig};
 use orderdeck::sources::sqlite::SqliteStore;
 use orderdeck::sources::store::{AnyStore, Open};
 use orderdeck::state::{DemoInfo, EnvInfo};
@@ -215,6 +216,15 @@ async fn migrate(global: &GlobalOpts, database_url: Option<String>) -> Result<()
     write_stdout(format!("{}: reference schema up to date\n", store.describe()).as_bytes())
 }
 
+/// The RabbitMQ source for the environment, when it names a broker. It
+/// connects on its first poll, so a broker that is down shows as down.
+fn rabbit_monitor(env: &config::ResolvedEnv) -> Result<Option<RabbitMonitor>, Failure> {
+    RabbitSettings::from_env(env)
+        .map(RabbitMonitor::new)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("environment {:?}: {e}", env.name)))
+}
+
 /// A bad URL is the user's to fix (2); a server that does not answer is 3.
 fn open_failure(shown: &str, e: orderdeck::sources::SourceError) -> Failure {
     let msg = format!("database {shown}: {e}");
@@ -249,16 +259,17 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
             }
         },
     };
-    if store.is_none() && down.is_empty() {
+    let monitor = rabbit_monitor(&env)?;
+    if store.is_none() && monitor.is_none() && down.is_empty() {
         return Err(Failure::usage(format!(
-            "environment {:?} has no database_url: set one in the config or ORDERDECK_DATABASE_URL",
+            "environment {:?} has neither database_url nor amqp_url: set them in the config or ORDERDECK_DATABASE_URL / ORDERDECK_AMQP_URL",
             env.name
         )));
     }
-    let snap = orderdeck::snapshot::take::<AnyStore, SimBroker>(
+    let snap = orderdeck::snapshot::take(
         &env.name,
         store.as_ref(),
-        None,
+        monitor.as_ref(),
         &runbook,
         chrono::Utc::now(),
         args.top,
@@ -373,42 +384,41 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
     let (config_path, config) = load_config_at(global)?;
     let env = resolve_env(global, &config)?;
     // Detection reads go to the replica when there is one.
-    let Some(url) = env
+    let db_url = env
         .read_database_url
         .clone()
-        .or_else(|| env.database_url.clone())
-    else {
+        .or_else(|| env.database_url.clone());
+    let monitor = rabbit_monitor(&env)?;
+    if db_url.is_none() && monitor.is_none() {
         return Err(Failure::usage(format!(
-            "environment {:?} has no database_url: set one in the config (orderdeck config init) or ORDERDECK_DATABASE_URL, or try `orderdeck demo`",
+            "environment {:?} has no database_url or amqp_url: set them in the config (orderdeck config init) or ORDERDECK_DATABASE_URL / ORDERDECK_AMQP_URL, or try `orderdeck demo`",
             env.name
         )));
-    };
+    }
     let mut look = cockpit::look(&config, global.theme.as_deref())
         .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
     if let Some(w) = warning {
         look.warnings.insert(0, w);
     }
-    if env.amqp_url.is_some() {
-        look.warnings.insert(
-            0,
-            "amqp_url is set, but this build has no RabbitMQ source yet: queue pane disabled"
-                .into(),
-        );
-    }
-    let shown = config::mask_secrets(&url);
-    // Lazy: a server that is down at start shows as down in the status bar
-    // and is picked up when it comes back, like one that goes away later.
-    let store = AnyStore::open(
-        &url,
-        Open {
-            lazy: true,
-            create: false,
-        },
-    )
-    .await
-    .map_err(|e| open_failure(&shown, e))?
-    .with_runbook(runbook.clone());
+    let store = match db_url {
+        None => None,
+        // Lazy: a server that is down at start shows as down in the status
+        // bar and is picked up when it comes back, like one that goes away
+        // later.
+        Some(url) => Some(
+            AnyStore::open(
+                &url,
+                Open {
+                    lazy: true,
+                    create: false,
+                },
+            )
+            .await
+            .map_err(|e| open_failure(&config::mask_secrets(&url), e))?
+            .with_runbook(runbook.clone()),
+        ),
+    };
     let spec = RunSpec {
         env: EnvInfo {
             name: env.name.clone(),
@@ -419,9 +429,9 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
         config,
         runbook,
     };
-    let sources: Sources<AnyStore, SimBroker> = Sources {
-        store: Some(Arc::new(store)),
-        monitor: None,
+    let sources: Sources<AnyStore, RabbitMonitor> = Sources {
+        store: store.map(Arc::new),
+        monitor: monitor.map(Arc::new),
         clock: orderdeck::sources::wall_clock(),
     };
     cockpit::run(spec, sources, CancellationToken::new())

@@ -22,7 +22,7 @@ pub struct Snapshot {
     pub rules: Vec<RuleReport>,
     /// The longest-stuck orders first, at most `top` of them.
     pub orders: Vec<OrderReport>,
-    /// Stuck orders plus dead letters plus unconsumed backlogs.
+    /// Stuck orders, dead letters, unconsumed backlogs and missing queues.
     pub anomalies: usize,
 }
 
@@ -43,6 +43,8 @@ pub struct QueueReport {
     pub consumers: u32,
     /// Ready messages in `<name>.dlq`, when it exists.
     pub dead_letters: Option<u64>,
+    /// The broker has no such queue (a typo in the config, or it was deleted).
+    pub missing: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,7 +177,7 @@ pub async fn take<S: OrderStore, Q: QueueMonitor>(
                 .map(|q| {
                     let dead = q.dead_letters.unwrap_or(0) as usize;
                     let unconsumed = usize::from(q.consumers == 0 && q.ready > 0);
-                    dead + unconsumed
+                    dead + unconsumed + usize::from(q.missing)
                 })
                 .sum::<usize>();
         }
@@ -189,7 +191,7 @@ fn queue_reports(q: &QueueSnapshot) -> Vec<QueueReport> {
     let dlq = |name: &str| {
         q.queues
             .iter()
-            .find(|d| d.name.strip_suffix(".dlq") == Some(name))
+            .find(|d| !d.missing && d.name.strip_suffix(".dlq") == Some(name))
             .map(|d| d.ready)
     };
     q.queues
@@ -201,6 +203,7 @@ fn queue_reports(q: &QueueSnapshot) -> Vec<QueueReport> {
             unacked: s.unacked,
             consumers: s.consumers,
             dead_letters: dlq(&s.name),
+            missing: s.missing,
         })
         .collect()
 }
@@ -263,6 +266,10 @@ pub fn render_table(s: &Snapshot) -> String {
             &[1, 2, 3, 4],
         );
         for q in &s.queues {
+            if q.missing {
+                t.add_row(vec![safe(&q.name, 60), "not found".into()]);
+                continue;
+            }
             t.add_row(vec![
                 safe(&q.name, 60),
                 q.ready.to_string(),

@@ -3,6 +3,7 @@
 //! A poll that outlasts its interval makes the next tick skip rather than
 //! pile up: a cockpit must never become load on the database it watches.
 
+use super::backoff::{Backoff, random_unit};
 use super::{Clock, OrderStore, QueueMonitor};
 use crate::action::Msg;
 use chrono::Utc;
@@ -21,9 +22,14 @@ fn ticker(every: Duration) -> tokio::time::Interval {
 }
 
 /// Runs `poll` every `every` and sends what it returns, until cancelled or
-/// the app has gone away.
+/// the app has gone away. With `backoff`, a poll that failed (see
+/// [`Msg::is_source_failure`]) delays the next one by a growing, jittered
+/// pause on top of the interval (0.5 s doubling to 30 s), so a database
+/// that is down is not hammered by every cockpit at once and is picked up
+/// soon after it is back.
 fn spawn_periodic<F, Fut>(
     every: Duration,
+    backoff: bool,
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
     mut poll: F,
@@ -34,12 +40,27 @@ where
 {
     tokio::spawn(async move {
         let mut tick = ticker(every);
+        let mut pause = Backoff::reconnect();
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => {
-                    if tx.send(poll().await).await.is_err() {
+                    let msg = poll().await;
+                    let failed = msg.is_source_failure();
+                    if tx.send(msg).await.is_err() {
                         break;
+                    }
+                    if !backoff {
+                        continue;
+                    }
+                    if !failed {
+                        pause.reset();
+                        continue;
+                    }
+                    let extra = pause.fail(random_unit());
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = tokio::time::sleep(extra) => tick.reset(),
                     }
                 }
             }
@@ -54,7 +75,7 @@ pub fn spawn_order_poller<S: OrderStore>(
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    spawn_periodic(every, tx, cancel, move || {
+    spawn_periodic(every, true, tx, cancel, move || {
         let (store, now) = (store.clone(), clock());
         async move {
             let result = store.detect(now).await;
@@ -75,7 +96,8 @@ pub fn spawn_queue_poller<Q: QueueMonitor>(
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) -> JoinHandle<()> {
-    spawn_periodic(every, tx, cancel, move || {
+    // The broker source keeps its own reconnect schedule.
+    spawn_periodic(every, false, tx, cancel, move || {
         let monitor = monitor.clone();
         async move {
             let result = monitor.poll().await;
