@@ -791,8 +791,9 @@ long_gap_minutes = 30
 
 [alerts]
 # Active alerts show in a one-line strip under the status bar; `:alerts`
-# lists them all. Ring the terminal bell when a new alert fires (not again
-# while it goes on, nor when it comes back within a minute).
+# lists them all. Ring the terminal bell when a new alert fires or a warning
+# turns critical (not again while it goes on, nor when it comes back within
+# a minute).
 bell = false
 # Alert when a queue's ready count reaches [thresholds] queue_ready_warn
 # (warning) or queue_ready_critical (critical): the numbers that colour rows.

@@ -5,7 +5,7 @@
 //! use it too.
 
 use crate::action::Msg;
-use crate::config::{ClockMode, Thresholds};
+use crate::config::{AlertsConfig, ClockMode, Thresholds};
 use crate::model::{
     DetectionSnapshot, Family, OrderSummary, OrderView, QueueSnapshot, QueueStat, StuckOrder,
     Timeline, TimelineEvent,
@@ -237,6 +237,7 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
             palette,
         },
         thresholds: Thresholds::default(),
+        alerts: AlertsConfig::default(),
         keymap: Keymap::default(),
         rules: rule_infos(),
         db,

@@ -63,6 +63,7 @@ pub trait QueueMonitor: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
+pub mod logtail;
 pub mod poller;
 pub mod sim;
 pub mod sqlite;
