@@ -323,7 +323,7 @@ fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
 use chrono::Duration;
 use orderdeck::alerts::AlertLevel;
 use orderdeck::alerts::log::{LogCount, LogReport};
-use orderdeck::config::{AlertsConfig, LogExpr, LogRule, ZeroConsumers};
+use orderdeck::config::{AlertsConfig, LogRule};
 use orderdeck::model::QueueSnapshot;
 
 /// The fixture with every threshold rule off and one critical log rule, fed
@@ -332,23 +332,11 @@ use orderdeck::model::QueueSnapshot;
 fn log_alert_state(w: u16, h: u16) -> State {
     let mut s = fixtures::state(w, h, "dark", ColorDepth::TrueColor, 60);
     s.alerts.rules = AlertsConfig {
-        queue_ready: false,
-        growing_samples: 0,
-        zero_consumers: ZeroConsumers::Off,
-        dlq_not_empty: false,
-        stuck_above: Default::default(),
         log: vec![LogRule {
-            name: "order-errors".into(),
-            file: "/var/log/orders/app.log".into(),
-            expr: LogExpr::try_from(
-                r#""ERROR" AND ("order_timeout" OR "inventory_rollback")"#.to_string(),
-            )
-            .expect("expr"),
-            threshold_per_minute: 1,
-            ignore_case: false,
             level: AlertLevel::Critical,
+            ..fixtures::log_rule("order-errors", fixtures::FIELD_RULE)
         }],
-        ..AlertsConfig::default()
+        ..fixtures::alerts_off()
     };
     let line = format!(
         "2026-11-25T14:29:58Z ERROR order_timeout order=CO20261125-000042 \x1b[2J\x1b]0;pwned\x07 gateway=alipay {}",

@@ -432,19 +432,8 @@ fn resize_recomputes_the_page_size() {
 
 use orderdeck::alerts::AlertLevel;
 use orderdeck::alerts::log::{LogCount, LogReport};
-use orderdeck::config::{AlertsConfig, LogExpr, LogRule, ZeroConsumers};
-use orderdeck::model::{QueueSnapshot, QueueStat};
-
-fn queue(name: &str, ready: u64, consumers: u32) -> QueueStat {
-    QueueStat {
-        name: name.into(),
-        ready,
-        unacked: 0,
-        consumers,
-        publish_rate: None,
-        deliver_rate: None,
-    }
-}
+use orderdeck::config::LogRule;
+use orderdeck::model::QueueSnapshot;
 
 /// One poll of a single work queue (and its empty DLQ), `secs` after the fixture's now.
 fn poll(s: &mut State, secs: i64, ready: u64, consumers: u32) -> Vec<Effect> {
@@ -456,8 +445,8 @@ fn poll(s: &mut State, secs: i64, ready: u64, consumers: u32) -> Vec<Effect> {
             result: Ok(QueueSnapshot {
                 as_of: at,
                 queues: vec![
-                    queue("fulfillment", ready, consumers),
-                    queue("fulfillment.dlq", 0, 0),
+                    fixtures::queue_stat("fulfillment", ready, consumers),
+                    fixtures::queue_stat("fulfillment.dlq", 0, 0),
                 ],
             }),
         },
@@ -593,12 +582,9 @@ fn stuck_orders_per_family_alert_from_detection() {
 
 fn log_rule(name: &str, threshold: u32) -> LogRule {
     LogRule {
-        name: name.into(),
-        file: "/var/log/orders/app.log".into(),
-        expr: LogExpr::try_from(r#""ERROR" AND "order_timeout""#.to_string()).expect("expr"),
         threshold_per_minute: threshold,
-        ignore_case: false,
         level: AlertLevel::Critical,
+        ..fixtures::log_rule(name, r#""ERROR" AND "order_timeout""#)
     }
 }
 
@@ -703,14 +689,7 @@ fn the_strip_does_not_shrink_the_stuck_order_table_at_80x24() {
     assert_eq!(s.orders.scroll.page, 10);
     assert_eq!(s.queues.scroll.page, 4);
     // Every rule off: the next poll clears the strip, the table keeps its rows.
-    s.alerts.rules = AlertsConfig {
-        queue_ready: false,
-        growing_samples: 0,
-        zero_consumers: ZeroConsumers::Off,
-        dlq_not_empty: false,
-        stuck_above: Default::default(),
-        ..AlertsConfig::default()
-    };
+    s.alerts.rules = fixtures::alerts_off();
     let stats = fixtures::queue_stats(31).pop().expect("a sample");
     update(
         &mut s,

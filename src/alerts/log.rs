@@ -82,16 +82,12 @@ pub fn log_alerts(rule: &LogRule, status: &LogStatus, out: &mut Vec<Firing>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::LogExpr;
 
     fn rule(threshold: u32) -> LogRule {
         LogRule {
-            name: "order-errors".into(),
-            file: "/var/log/app.log".into(),
-            expr: LogExpr::try_from(r#""ERROR""#.to_string()).expect("expr"),
             threshold_per_minute: threshold,
-            ignore_case: false,
             level: AlertLevel::Critical,
+            ..crate::fixtures::log_rule("order-errors", r#""ERROR""#)
         }
     }
 

@@ -582,12 +582,8 @@ mod tests {
 
     fn rule(name: &str, expr: &str, ignore_case: bool) -> LogRule {
         LogRule {
-            name: name.into(),
-            file: "unused".into(),
-            expr: crate::config::LogExpr::try_from(expr.to_string()).expect("expr"),
-            threshold_per_minute: 1,
             ignore_case,
-            level: crate::alerts::AlertLevel::Warning,
+            ..crate::fixtures::log_rule(name, expr)
         }
     }
 
@@ -597,11 +593,7 @@ mod tests {
         let path = dir.path().join("app.log");
         append(&path, "");
         let rules = [
-            rule(
-                "timeouts",
-                r#""ERROR" AND ("order_timeout" OR "inventory_rollback")"#,
-                false,
-            ),
+            rule("timeouts", crate::fixtures::FIELD_RULE, false),
             rule("any-error", r#""error""#, true),
         ];
         let rules = rules.map(|mut r| {
