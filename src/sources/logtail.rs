@@ -67,11 +67,13 @@ struct OpenFile {
 pub struct Tailer {
     path: PathBuf,
     open: Option<OpenFile>,
-    /// False until the first poll. A file there at start is followed from
-    /// its end (the cockpit must not replay old errors as new alerts); a
-    /// file that appears later, or replaces a rotated one, is read from its
-    /// start, since all of it is new.
-    started: bool,
+    /// Whether the next file opened is news from its first byte. A file
+    /// there at start is followed from its end (the cockpit must not replay
+    /// old errors as new alerts); one that appears after the path was
+    /// missing, or replaces a rotated one, is read from its start. A file
+    /// that was there but unreadable (permissions) is still old news once it
+    /// can be read, so only "not found" and a successful open set this.
+    from_start: bool,
     /// The unfinished last line, at most [`MAX_LINE_BYTES`].
     partial: Vec<u8>,
     /// The current line went over the cap; skip until its newline.
@@ -84,7 +86,7 @@ impl Tailer {
         Tailer {
             path: path.into(),
             open: None,
-            started: false,
+            from_start: false,
             partial: Vec::new(),
             overlong: false,
             buf: vec![0; 64 * 1024],
@@ -100,8 +102,6 @@ impl Tailer {
     /// `Err` says, in one line, why the file cannot be followed right now;
     /// the next poll tries again.
     pub fn poll(&mut self, mut on_line: impl FnMut(&str)) -> Result<(), String> {
-        let first = !self.started;
-        self.started = true;
         let meta = match std::fs::metadata(&self.path) {
             Ok(m) if m.is_dir() => {
                 return Err(format!(
@@ -111,6 +111,9 @@ impl Tailer {
             }
             Ok(m) => m,
             Err(e) => {
+                if e.kind() == ErrorKind::NotFound {
+                    self.from_start = true;
+                }
                 // Renamed away with no new file yet, or deleted: whatever
                 // was written to the old file before that still counts.
                 if let Some(old) = self.open.take() {
@@ -140,7 +143,10 @@ impl Tailer {
                 self.finish(old, &mut on_line);
                 self.open = Some(self.open_file(false)?);
             }
-            None => self.open = Some(self.open_file(first)?),
+            None => {
+                self.open = Some(self.open_file(!self.from_start)?);
+                self.from_start = true;
+            }
         }
         let Some(mut cur) = self.open.take() else {
             return Ok(());
@@ -542,6 +548,22 @@ mod tests {
         let mut t = Tailer::new(dir.path());
         let e = lines(&mut t).expect_err("dir");
         assert!(e.ends_with("is a directory, not a log file"), "{e}");
+    }
+
+    #[test]
+    fn a_file_there_but_unusable_at_start_is_still_followed_from_its_end() {
+        // (Permissions are the usual cause; tests may run as root, so a
+        // directory in the file's place stands in for "there, unreadable".)
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.log");
+        std::fs::create_dir(&path).expect("mkdir");
+        let mut t = Tailer::new(&path);
+        assert!(lines(&mut t).is_err());
+        std::fs::remove_dir(&path).expect("rmdir");
+        append(&path, "old news\n");
+        assert!(ok_lines(&mut t).is_empty(), "not replayed");
+        append(&path, "new\n");
+        assert_eq!(ok_lines(&mut t), ["new"]);
     }
 
     #[test]
