@@ -112,7 +112,7 @@ impl TryFrom<String> for LogExpr {
         match Expr::parse(&source) {
             Ok(expr) => Ok(LogExpr { source, expr }),
             Err(e) => Err(format!(
-                "log rule expr: {e} (write it as '\"ERROR\" AND (\"order_timeout\" OR \"inventory_rollback\")')"
+                "log rule expr: {e}; an expression is double-quoted terms joined by AND, OR, NOT and parentheses, e.g. '\"ERROR\" AND NOT \"healthcheck\"'"
             )),
         }
     }
