@@ -1,5 +1,6 @@
 //! Messages into the app core and effects out of it.
 
+use crate::alerts::log::LogReport;
 use crate::model::{DetectionSnapshot, QueueSnapshot, Timeline};
 use crate::sources::SourceError;
 use crate::state::keys::Key;
@@ -35,6 +36,12 @@ pub enum Msg {
         order_no: String,
         result: Result<Option<i64>, SourceError>,
     },
+    /// A followed log file's rule counts changed, or it became unreadable
+    /// or readable again (sent by `sources::logtail` only on change).
+    Log {
+        at: DateTime<Utc>,
+        report: LogReport,
+    },
     /// SIGTERM, SIGHUP or the like: leave cleanly.
     Terminate(&'static str),
 }
@@ -56,4 +63,6 @@ pub enum Effect {
     WatchOrder(Option<i64>),
     /// Resolve an order number typed by the user (for `:goto`).
     LookupOrder(String),
+    /// Ring the terminal bell: a new alert fired and `alerts.bell` is on.
+    Bell,
 }

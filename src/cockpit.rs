@@ -4,8 +4,8 @@
 use crate::action::{Effect, Msg};
 use crate::config::{ClockMode, Config};
 use crate::runbook::Runbook;
-use crate::sources::poller;
 use crate::sources::{Clock, OrderStore, QueueMonitor};
+use crate::sources::{logtail, poller};
 use crate::state::keys::Keymap;
 use crate::state::{EnvInfo, RuleInfo, SourceStatus, State, StateInit, Theming};
 use crate::terminal::TerminalGuard;
@@ -113,6 +113,7 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         clock: spec.look.clock,
         theming: spec.look.theming,
         thresholds: spec.config.thresholds.clone(),
+        alerts: spec.config.alerts.clone(),
         keymap: Keymap::default(),
         rules: rule_infos(&spec.runbook),
         db: SourceStatus::new(
@@ -157,6 +158,9 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
             cancel.clone(),
         ));
     }
+    for watch in logtail::watches(&spec.config.alerts.log) {
+        tasks.push(logtail::spawn_log_tail(watch, tx.clone(), cancel.clone()));
+    }
 
     let store = sources.store.clone();
     let lookup_tx = tx.clone();
@@ -173,6 +177,7 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
                 });
             }
         },
+        Effect::Bell => ring_bell(),
     };
     // A deliberate crash after the first frame, so the PTY tests can prove
     // the panic hook gives the terminal back. Only reachable by setting the
@@ -189,6 +194,15 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
     result
+}
+
+/// BEL straight to stdout. The frame before it was flushed by `draw`, and
+/// BEL neither moves the cursor nor changes a cell, so ratatui's idea of the
+/// screen stays true. A failed write only loses the beep.
+fn ring_bell() {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
 }
 
 /// SIGTERM, SIGHUP (the SSH session went away) and SIGINT (when not in raw

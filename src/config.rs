@@ -9,6 +9,9 @@
 
 use crate::toml_errors;
 use serde::{Deserialize, Serialize};
+
+mod alerts;
+pub use alerts::{AlertsConfig, LogExpr, LogRule, MAX_GROWING_SAMPLES, ZeroConsumers};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
@@ -74,6 +77,7 @@ pub struct Config {
     pub default_env: Option<String>,
     pub poll: Poll,
     pub thresholds: Thresholds,
+    pub alerts: AlertsConfig,
     /// A user runbook (detection rules) merged over the built-in one;
     /// `None` means `runbook.toml` next to the config file, if there is one.
     pub runbook: Option<PathBuf>,
@@ -389,6 +393,7 @@ fn validate(c: &Config) -> Result<(), Problem> {
             "thresholds.long_gap_minutes must be at least 1".into(),
         ));
     }
+    alerts::validate(&c.alerts)?;
     for (name, env) in &c.env {
         validate_env(name, env)?;
     }
@@ -792,6 +797,52 @@ queue_ready_critical = 10000
 # Gaps between two events of an order's timeline longer than this are marked.
 long_gap_minutes = 30
 
+[alerts]
+# Active alerts show in a one-line strip under the status bar; `:alerts`
+# lists them all. Ring the terminal bell when a new alert fires or a warning
+# turns critical (not again while it goes on, nor when it comes back within
+# a minute).
+bell = false
+# Alert when a queue's ready count reaches [thresholds] queue_ready_warn
+# (warning) or queue_ready_critical (critical): the numbers that colour rows.
+queue_ready = true
+# Alert when a queue's ready count grew this many polls in a row (10 polls
+# two seconds apart is 20 s of growth). 0 turns it off; at most 59.
+growing_samples = 10
+# Alert on a queue without consumers: "backlog" (only while messages wait,
+# critical), "always" (even when empty), or "off". Dead-letter queues have
+# no consumers by design and are never alerted on for it.
+zero_consumers = "backlog"
+# Alert when a dead-letter queue (<queue>.dlq) holds messages.
+dlq_not_empty = true
+
+# Alert when MORE distinct orders of a family than this are stuck. Leave a
+# family out to never alert on it.
+[alerts.stuck_above]
+ghost = 10
+split = 10
+zombie = 0
+
+# Log keyword rules: one [[alerts.log]] section each. The file is followed
+# like `tail -F` (from its end; rotation and truncation are handled; a
+# missing file is reported, not fatal). A relative path is taken from the
+# directory orderdeck starts in.
+# expr: double-quoted terms combined with AND, OR, NOT and parentheses (NOT
+# binds tighter than AND, AND tighter than OR); a term matches as a
+# substring; inside quotes, \" is a quote and \\ a backslash. Write the
+# whole expression in single quotes so TOML leaves the double quotes alone.
+# Terms are case-sensitive; set ignore_case to true to match any case.
+# The alert fires while at least threshold_per_minute lines matched in the
+# last 60 s; level is "warning" or "critical".
+#
+# [[alerts.log]]
+# name = "order-errors"
+# file = "/var/log/orders/app.log"
+# expr = '"ERROR" AND ("order_timeout" OR "inventory_rollback")'
+# threshold_per_minute = 1
+# ignore_case = false
+# level = "warning"
+
 # Environments: one [env.NAME] section each, chosen with --env NAME.
 # ORDERDECK_DATABASE_URL, ORDERDECK_AMQP_URL and ORDERDECK_RABBITMQ_API
 # override the chosen environment's values, so passwords can stay out of
@@ -863,6 +914,8 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let c = parse_ok(&uncommented);
+        assert_eq!(c.alerts.log.len(), 1);
+        assert_eq!(c.alerts.log[0].name, "order-errors");
         assert_eq!(c.env.len(), 2);
         assert_eq!(c.default_env.as_deref(), Some("staging"));
         assert_eq!(c.theme.as_deref(), Some("dark"));
@@ -937,6 +990,113 @@ database_url = "sqlite:demo.db"
         assert!(e.contains("is not a theme name"), "{e}");
         let e = parse_err("[env.x]\nqueues = [\"\"]\n");
         assert!(e.contains("env.x.queues"), "{e}");
+    }
+
+    #[test]
+    fn alerts_section_with_log_rules() {
+        let c = parse_ok(
+            r#"
+[alerts]
+bell = true
+zero_consumers = "always"
+growing_samples = 0
+[alerts.stuck_above]
+zombie = 3
+[[alerts.log]]
+name = "order-errors"
+file = "/var/log/orders/app.log"
+expr = '"ERROR" AND ("order_timeout" OR "inventory_rollback")'
+threshold_per_minute = 5
+ignore_case = true
+level = "critical"
+[[alerts.log]]
+name = "rollbacks"
+file = "app.log"
+expr = '"inventory_rollback"'
+"#,
+        );
+        let a = &c.alerts;
+        assert!(a.bell && a.queue_ready && a.dlq_not_empty);
+        assert_eq!(a.zero_consumers, ZeroConsumers::Always);
+        assert_eq!(a.growing_samples, 0);
+        assert_eq!(
+            a.stuck_above,
+            BTreeMap::from([(crate::model::Family::Zombie, 3)]),
+            "a table given replaces the default one"
+        );
+        assert_eq!(a.log.len(), 2);
+        let r = &a.log[0];
+        assert!(r.expr.expr.matches("ERROR order_timeout CO1"));
+        assert_eq!(
+            r.expr.source,
+            r#""ERROR" AND ("order_timeout" OR "inventory_rollback")"#
+        );
+        assert_eq!(
+            (r.threshold_per_minute, r.ignore_case, r.level),
+            (5, true, crate::alerts::AlertLevel::Critical)
+        );
+        let d = &a.log[1];
+        assert_eq!(
+            (d.threshold_per_minute, d.ignore_case, d.level),
+            (1, false, crate::alerts::AlertLevel::Warning),
+            "defaults"
+        );
+        assert!(!AlertsConfig::default().bell, "the bell is off by default");
+    }
+
+    #[test]
+    fn alert_errors_are_located() {
+        let rule = |extra: &str| {
+            format!(
+                "[alerts]\n[[alerts.log]]\nname = \"r\"\nfile = \"a.log\"\nexpr = '\"x\"'\n{extra}"
+            )
+        };
+        let e =
+            parse_err("[[alerts.log]]\nname = \"r\"\nfile = \"a.log\"\nexpr = '\"ERROR\" AND ('\n");
+        assert!(
+            e.starts_with("/c/config.toml:4:8: log rule expr: expected a quoted term or '(' at col 14 (end of expression)"),
+            "{e}"
+        );
+        let e = parse_err(&rule("threshold_per_minute = 0\n"));
+        assert!(
+            e.starts_with(
+                "/c/config.toml:6:24: alerts.log \"r\": threshold_per_minute must be at least 1"
+            ),
+            "{e}"
+        );
+        let e = parse_err(&rule(
+            "[[alerts.log]]\nname = \"r\"\nfile = \"b.log\"\nexpr = '\"y\"'\n",
+        ));
+        assert!(
+            e.starts_with("/c/config.toml:7:8: alerts.log name \"r\" is used twice"),
+            "{e}"
+        );
+        let e = parse_err("[[alerts.log]]\nname = \"a b\"\nfile = \"a.log\"\nexpr = '\"x\"'\n");
+        assert!(
+            e.starts_with("/c/config.toml:2:8: alerts.log name \"a b\" is not usable"),
+            "{e}"
+        );
+        let e = parse_err("[[alerts.log]]\nname = \"r\"\nfile = \"\"\nexpr = '\"x\"'\n");
+        assert!(
+            e.starts_with("/c/config.toml:3:8: alerts.log \"r\": file is empty"),
+            "{e}"
+        );
+        let e = parse_err("[[alerts.log]]\nname = \"r\"\nfile = \"a.log\"\n");
+        assert!(e.contains("missing field `expr`"), "{e}");
+        let e = parse_err("[alerts]\ngrowing_samples = 60\n");
+        assert!(
+            e.starts_with("/c/config.toml:2:19: alerts.growing_samples (60) must be at most 59"),
+            "{e}"
+        );
+        let e = parse_err("[alerts.stuck_above]\nzombi = 1\n");
+        assert!(e.contains("unknown variant `zombi`"), "{e}");
+        let e = parse_err("[alerts]\nzero_consumers = \"never\"\n");
+        assert!(
+            e.contains("expected one of `off`, `backlog`, `always`"),
+            "{e}"
+        );
+        let e = parse_err("[alerts]\nbel = true\n");
+        assert!(e.contains("did you mean `bell`?"), "{e}");
     }
 
     #[test]
@@ -1164,6 +1324,17 @@ database_url = "sqlite:demo.db"
         "'''",
         "{ a = 1 }",
         "[[env]]\n",
+        "[alerts]\n",
+        "[alerts.stuck_above]\n",
+        "[[alerts.log]]\n",
+        "name = ",
+        "file = ",
+        "expr = ",
+        "growing_samples = ",
+        "threshold_per_minute = ",
+        "zombie = ",
+        "'\"ERROR\" AND ('",
+        "'\"a\" OR NOT \"b\"'",
     ];
 
     proptest::proptest! {

@@ -5,7 +5,8 @@
 //! use it too.
 
 use crate::action::Msg;
-use crate::config::{ClockMode, Thresholds};
+use crate::alerts::AlertLevel;
+use crate::config::{AlertsConfig, ClockMode, LogExpr, LogRule, Thresholds, ZeroConsumers};
 use crate::model::{
     DetectionSnapshot, Family, OrderSummary, OrderView, QueueSnapshot, QueueStat, StuckOrder,
     Timeline, TimelineEvent,
@@ -147,6 +148,50 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
         .collect()
 }
 
+/// One queue's numbers, without rates.
+pub fn queue_stat(name: &str, ready: u64, consumers: u32) -> QueueStat {
+    QueueStat {
+        name: name.into(),
+        ready,
+        unacked: 0,
+        consumers,
+        publish_rate: None,
+        deliver_rate: None,
+        missing: false,
+    }
+}
+
+/// The keyword rule from the field notes (DESIGN section 2).
+pub const FIELD_RULE: &str = r#""ERROR" AND ("order_timeout" OR "inventory_rollback")"#;
+
+/// A log rule on `/var/log/orders/app.log` with the config's defaults
+/// (one match a minute, case-sensitive, warning).
+pub fn log_rule(name: &str, expr: &str) -> LogRule {
+    LogRule {
+        name: name.into(),
+        file: "/var/log/orders/app.log".into(),
+        // Fixtures only use expressions written in the tests; a typo should
+        // fail the test loudly.
+        expr: LogExpr::try_from(expr.to_string()).unwrap_or_else(|e| panic!("fixtures: {e}")),
+        threshold_per_minute: 1,
+        ignore_case: false,
+        level: AlertLevel::Warning,
+    }
+}
+
+/// Alert settings with every threshold rule off, so that a test sees only
+/// the alerts it raises itself.
+pub fn alerts_off() -> AlertsConfig {
+    AlertsConfig {
+        queue_ready: false,
+        growing_samples: 0,
+        zero_consumers: ZeroConsumers::Off,
+        dlq_not_empty: false,
+        stuck_above: Default::default(),
+        ..AlertsConfig::default()
+    }
+}
+
 /// A split-personality order's timeline with a long gap in it.
 pub fn timeline(order_id: i64, order_no: &str) -> Timeline {
     let t0 = now() - Duration::hours(30);
@@ -239,6 +284,7 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
             palette,
         },
         thresholds: Thresholds::default(),
+        alerts: AlertsConfig::default(),
         keymap: Keymap::default(),
         rules: rule_infos(),
         db,

@@ -4,6 +4,7 @@
 //! `ui`, `sources`); `ui` reads `state`; `state` does no I/O.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod cockpit;

@@ -192,17 +192,22 @@ pub struct Timeline {
 pub fn format_amount(cents: i64) -> String {
     let negative = cents < 0;
     let abs = cents.unsigned_abs();
-    let units = abs / 100;
+    let grouped = format_count(abs / 100);
     let frac = abs % 100;
-    let digits = units.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 4);
+    format!("{}{grouped}.{frac:02}", if negative { "-" } else { "" })
+}
+
+/// Formats a whole number with thousands separators: `1,234,567`.
+pub fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
+            out.push(',');
         }
-        grouped.push(ch);
+        out.push(ch);
     }
-    format!("{}{grouped}.{frac:02}", if negative { "-" } else { "" })
+    out
 }
 
 /// Formats a duration compactly for narrow columns: `45s`, `12m`, `3h05m`, `2d04h`.

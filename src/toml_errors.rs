@@ -213,23 +213,28 @@ fn needs_escape(c: char) -> bool {
 
 /// Span of the value at `keys` (e.g. `["thresholds", "queue_ready_warn"]`),
 /// used to give file:line:col for checks serde cannot do (a value compared
-/// with another one). `None` when the key is not in the file, which happens
-/// for defaults; the caller then reports the path alone.
+/// with another one). A key that is a number indexes an array, so
+/// `["alerts", "log", "1", "name"]` is the second `[[alerts.log]]`'s name.
+/// `None` when the key is not in the file, which happens for defaults; the
+/// caller then reports the path alone.
 pub(crate) fn locate(src: &str, keys: &[&str]) -> Option<Range<usize>> {
-    let doc = toml::de::DeTable::parse(src).ok()?;
-    let mut span = doc.span();
-    let mut table = doc.get_ref();
-    for (i, key) in keys.iter().enumerate() {
-        let (_, value) = table.iter().find(|(k, _)| k.get_ref() == key)?;
-        span = value.span();
-        if i + 1 < keys.len() {
-            match value.get_ref() {
-                toml::de::DeValue::Table(t) => table = t,
-                _ => return None,
-            }
-        }
+    use toml::Spanned;
+    use toml::de::{DeTable, DeValue};
+    fn in_table<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+        t.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
     }
-    Some(span)
+    let doc = DeTable::parse(src).ok()?;
+    let mut current: Option<&Spanned<DeValue>> = None;
+    for key in keys {
+        let next = match current.map(Spanned::get_ref) {
+            None => in_table(doc.get_ref(), key),
+            Some(DeValue::Table(t)) => in_table(t, key),
+            Some(DeValue::Array(a)) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+            Some(_) => None,
+        }?;
+        current = Some(next);
+    }
+    current.map(Spanned::span)
 }
 
 #[cfg(test)]
@@ -296,5 +301,13 @@ mod tests {
         assert_eq!(&src[span], "5");
         assert_eq!(locate(src, &["thresholds", "nope"]), None);
         assert_eq!(locate("x = = 1", &["x"]), None);
+        let src = "[[a.log]]\nname = \"x\"\n[[a.log]]\nname = \"y\"\n";
+        let span = locate(src, &["a", "log", "1", "name"]).expect("found");
+        assert_eq!(
+            (&src[span.clone()], position(src, span.start)),
+            ("\"y\"", (4, 8))
+        );
+        assert_eq!(locate(src, &["a", "log", "2", "name"]), None);
+        assert_eq!(locate(src, &["a", "log", "first"]), None);
     }
 }

@@ -85,6 +85,20 @@ bad_config! {
     config_unknown_default_env: "unknown_default_env.toml", line 1,
         "default_env = \"prod\": known: production";
     config_env_not_a_table: "env_not_a_table.toml", line 1, "expected a map";
+    alert_bad_expr: "alert_bad_expr.toml", line 5,
+        "log rule expr: expected AND, OR or ')' at col 53 (end of expression): the '(' at col 13 is not closed";
+    alert_unquoted_term: "alert_unquoted_term.toml", line 4,
+        "expected a quoted term or '(' at col 1, found `ERROR`: put terms in double quotes";
+    alert_unknown_key: "alert_unknown_key.toml", line 2, "unknown field `bel`";
+    alert_negative_threshold: "alert_negative_threshold.toml", line 5, "invalid value: integer `-5`";
+    alert_unknown_family: "alert_unknown_family.toml", line 3, "unknown variant `zombi`";
+    alert_duplicate_name: "alert_duplicate_name.toml", line 7,
+        "alerts.log name \"errors\" is used twice";
+}
+
+#[test]
+fn alert_typo_gets_a_suggestion() {
+    check_config("alert_unknown_key.toml", Some(2), "did you mean `bell`?");
 }
 
 #[test]

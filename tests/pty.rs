@@ -230,3 +230,83 @@ fn no_subcommand_without_config_explains_and_exits_2() {
         "never touched the screen"
     );
 }
+
+/// A config whose only alert is one log rule on `log`, with the bell as given.
+fn log_alert_config(
+    dir: &std::path::Path,
+    log: &std::path::Path,
+    bell: bool,
+) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[alerts]
+bell = {bell}
+queue_ready = false
+growing_samples = 0
+zero_consumers = "off"
+dlq_not_empty = false
+[alerts.stuck_above]
+[[alerts.log]]
+name = "order-errors"
+file = '{}'
+expr = '"ERROR" AND ("order_timeout" OR "inventory_rollback")'
+level = "critical"
+"#,
+            log.display()
+        ),
+    )
+    .expect("write config");
+    path
+}
+
+/// The demo with one log rule on a file that does not exist yet: the strip
+/// first says the rule is blind, which also proves the tail is running, so
+/// the file created next is read from its start (no sleeping and hoping).
+fn demo_with_log_rule(bell: bool) -> (Session, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("app.log");
+    let config = log_alert_config(dir.path(), &log, bell);
+    let config = config.to_str().expect("utf-8 path");
+    let mut s = Session::start(&["demo", "--seed", "3", "--config", config], &[]);
+    let at = s.wait_for(ENTER_ALT, 0, Duration::from_secs(20));
+    s.wait_for(b"cannot see its file", at, Duration::from_secs(20));
+    (s, log, dir)
+}
+
+/// End to end: the log tail runs inside the cockpit, a matching line raises
+/// the alert in the strip, and the bell rings for new alerts only.
+#[test]
+fn a_matching_log_line_shows_in_the_strip_and_rings_the_bell() {
+    let (mut s, log, _dir) = demo_with_log_rule(true);
+    // The blind rule is a new (warning) alert: it rang.
+    s.wait_for(b"\x07", 0, Duration::from_secs(5));
+    let before = s.seen.len();
+    std::fs::write(&log, "2026-11-25 ERROR order_timeout order=CO1\n").expect("log");
+    s.wait_for(b"1 match/min", before, Duration::from_secs(10));
+    let rang = s.wait_for(b"\x07", before, Duration::from_secs(5));
+    // The demo keeps polling and redrawing; the alert goes on; no more bells.
+    std::thread::sleep(Duration::from_millis(2500));
+    while let Ok(chunk) = s.output.try_recv() {
+        s.seen.extend(chunk);
+    }
+    assert!(
+        find(&s.seen[rang + 1..], b"\x07").is_none(),
+        "the bell rang again for an alert that was going on"
+    );
+    s.send(b"q");
+    assert!(s.wait_exit(Duration::from_secs(10)).success());
+    s.assert_restored();
+}
+
+#[test]
+fn the_bell_stays_silent_when_it_is_off() {
+    let (mut s, log, _dir) = demo_with_log_rule(false);
+    let before = s.seen.len();
+    std::fs::write(&log, "2026-11-25 ERROR inventory_rollback sku=SKU-1\n").expect("log");
+    s.wait_for(b"1 match/min", before, Duration::from_secs(10));
+    s.send(b"q");
+    assert!(s.wait_exit(Duration::from_secs(10)).success());
+    assert!(find(&s.seen, b"\x07").is_none(), "bell rang while off");
+}

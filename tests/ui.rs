@@ -149,9 +149,10 @@ fn zero_consumer_queue_stands_out() {
     let s = fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 10);
     let buf = draw(&s);
     let t = text(&buf);
+    // The queue pane's row, not the alerts strip above it.
     let y = t
         .lines()
-        .position(|l| l.contains("logistics.updates"))
+        .position(|l| l.starts_with('│') && l.contains("logistics.updates"))
         .unwrap() as u16;
     let x = t
         .lines()
@@ -190,9 +191,14 @@ fn no_number_is_cut_at_80x24() {
     }
     // Queue depths too, for the queues the pane has room for (the title
     // says how many are below the fold).
+    // (The alerts strip names a queue too: look at the pane's rows only.)
     assert!(t.contains("of 6 shown"), "{t}");
-    for row in s.queues.rows.iter().take(5) {
-        let line = t.lines().find(|l| l.contains(&row.name[..8])).unwrap();
+    assert!(s.queues.scroll.page >= 4);
+    for row in s.queues.rows.iter().take(s.queues.scroll.page) {
+        let line = t
+            .lines()
+            .find(|l| l.trim_start_matches(['│', '┃']).starts_with(&row.name[..8]))
+            .unwrap_or_else(|| panic!("{} not in the queue pane:\n{t}", row.name));
         assert!(line.contains(&row.ready.to_string()), "{line}");
     }
 }
@@ -358,4 +364,105 @@ fn a_missing_queue_says_not_found_in_the_warning_style() {
     assert_eq!(buf[(x, y as u16)].fg, warn);
     let other = t.lines().find(|l| l.contains("payment.callback")).unwrap();
     assert!(!other.contains("not found"));
+}
+
+// ---- alerts ----
+
+use chrono::Duration;
+use orderdeck::alerts::AlertLevel;
+use orderdeck::alerts::log::{LogCount, LogReport};
+use orderdeck::config::{AlertsConfig, LogRule};
+use orderdeck::model::QueueSnapshot;
+
+/// The fixture with every threshold rule off and one critical log rule, fed
+/// a report whose last match is long and hostile, so the strip shows the
+/// log alert alone.
+fn log_alert_state(w: u16, h: u16) -> State {
+    let mut s = fixtures::state(w, h, "dark", ColorDepth::TrueColor, 60);
+    s.alerts.rules = AlertsConfig {
+        log: vec![LogRule {
+            level: AlertLevel::Critical,
+            ..fixtures::log_rule("order-errors", fixtures::FIELD_RULE)
+        }],
+        ..fixtures::alerts_off()
+    };
+    let line = format!(
+        "2026-11-25T14:29:58Z ERROR order_timeout order=CO20261125-000042 \x1b[2J\x1b]0;pwned\x07 gateway=alipay {}",
+        "payload=".repeat(40)
+    );
+    update(
+        &mut s,
+        Msg::Log {
+            at: fixtures::now() - Duration::seconds(2),
+            report: LogReport {
+                problem: None,
+                counts: vec![LogCount {
+                    rule: "order-errors".into(),
+                    per_minute: 12,
+                    last_match: Some(line),
+                }],
+            },
+        },
+    );
+    assert_eq!(s.alerts.board.active().len(), 1);
+    s
+}
+
+#[test]
+fn snapshots_of_a_log_alert_in_the_strip() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let s = log_alert_state(w, h);
+        let buf = draw(&s);
+        let t = text(&buf);
+        let strip = t.lines().nth(1).unwrap_or_default();
+        assert!(
+            strip.contains("log order-errors: 12 matches/min: "),
+            "{strip}"
+        );
+        // Cut to the width, keeping when it started; one alert, no hint.
+        assert!(strip.contains("…  since 14:29:58"), "{strip}");
+        assert!(!strip.contains(":alerts"), "{strip}");
+        assert!(!strip.chars().any(char::is_control), "{strip:?}");
+        insta::assert_snapshot!(format!("strip_log_dark_{w}x{h}"), t);
+    }
+}
+
+#[test]
+fn snapshots_of_the_alerts_list() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut s = fixtures::state(w, h, "dark", ColorDepth::TrueColor, 60);
+        keys(&mut s, ":alerts");
+        enter(&mut s);
+        let t = text(&draw(&s));
+        assert!(t.contains("Alerts: 1 critical, 6 warning"), "{t}");
+        insta::assert_snapshot!(format!("alerts_dark_{w}x{h}"), t);
+    }
+    // The whole hostile log line can be read there, wrapped and escaped.
+    let mut s = log_alert_state(120, 40);
+    keys(&mut s, ":alerts");
+    enter(&mut s);
+    let t = text(&draw(&s));
+    assert!(t.contains("gateway=alipay"), "{t}");
+    assert!(t.contains("\\x1b]0;pwned\\x07"), "{t}");
+}
+
+#[test]
+fn no_alerts_no_strip() {
+    let mut s = log_alert_state(80, 24);
+    s.alerts.rules.log.clear();
+    update(
+        &mut s,
+        Msg::Queues {
+            at: fixtures::now() + Duration::seconds(1),
+            result: Ok(QueueSnapshot {
+                as_of: fixtures::now(),
+                queues: fixtures::queue_stats(31).pop().expect("sample"),
+            }),
+        },
+    );
+    assert!(s.alerts.board.is_empty());
+    let t = text(&draw(&s));
+    let second = t.lines().nth(1).unwrap_or_default();
+    assert!(second.starts_with("┌ 1 Queue backlog"), "{second}");
+    assert!(second.contains("5 of 6 shown"), "{second}");
 }

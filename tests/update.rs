@@ -427,3 +427,281 @@ fn resize_recomputes_the_page_size() {
     assert!(small < big, "{small} < {big}");
     assert_eq!(small, 10);
 }
+
+// ---- alerts ----
+
+use orderdeck::alerts::AlertLevel;
+use orderdeck::alerts::log::{LogCount, LogReport};
+use orderdeck::config::LogRule;
+use orderdeck::model::QueueSnapshot;
+
+/// One poll of a single work queue (and its empty DLQ), `secs` after the fixture's now.
+fn poll(s: &mut State, secs: i64, ready: u64, consumers: u32) -> Vec<Effect> {
+    let at = fixtures::now() + Duration::seconds(secs);
+    update(
+        s,
+        Msg::Queues {
+            at,
+            result: Ok(QueueSnapshot {
+                as_of: at,
+                queues: vec![
+                    fixtures::queue_stat("fulfillment", ready, consumers),
+                    fixtures::queue_stat("fulfillment.dlq", 0, 0),
+                ],
+            }),
+        },
+    )
+}
+
+fn alert_ids(s: &State) -> Vec<String> {
+    s.alerts
+        .board
+        .active()
+        .iter()
+        .map(|a| a.id.clone())
+        .collect()
+}
+
+/// A state with no stuck orders whose queues are healthy, so only what a
+/// test feeds raises alerts.
+fn calm_state(bell: bool) -> State {
+    let mut s = state_with(0);
+    s.alerts.rules.bell = bell;
+    poll(&mut s, 0, 0, 2);
+    assert!(s.alerts.board.is_empty(), "{:?}", alert_ids(&s));
+    s
+}
+
+#[test]
+fn the_fixture_incident_raises_its_alerts_most_severe_first() {
+    let s = state_with(60);
+    assert_eq!(
+        alert_ids(&s),
+        [
+            "queue.consumers/logistics.updates",
+            "queue.dlq/payment.callback.dlq",
+            "queue.growing/logistics.updates",
+            "queue.ready/logistics.updates",
+            "stuck/ghost",
+            "stuck/split",
+            "stuck/zombie",
+        ]
+    );
+    let top = s.alerts.board.top().expect("alerts");
+    assert_eq!(top.level, AlertLevel::Critical);
+    assert_eq!(top.message, "logistics.updates: no consumer, 1,280 ready");
+    assert_eq!(
+        top.since,
+        fixtures::now() - Duration::seconds(30),
+        "first poll"
+    );
+}
+
+#[test]
+fn an_alert_fires_goes_on_and_clears() {
+    let mut s = calm_state(false);
+    poll(&mut s, 2, 50, 0);
+    assert_eq!(alert_ids(&s), ["queue.consumers/fulfillment"]);
+    let since = s.alerts.board.top().map(|a| a.since);
+    assert_eq!(since, Some(fixtures::now() + Duration::seconds(2)));
+    // Still down, more waiting: the same alert, updated, with its first since.
+    poll(&mut s, 4, 80, 0);
+    assert_eq!(alert_ids(&s), ["queue.consumers/fulfillment"]);
+    let top = s.alerts.board.top().expect("alert");
+    assert_eq!(top.message, "fulfillment: no consumer, 80 ready");
+    assert_eq!(Some(top.since), since);
+    // The consumer is back.
+    s.needs_redraw = false;
+    poll(&mut s, 6, 60, 1);
+    assert!(s.alerts.board.is_empty());
+    assert!(s.needs_redraw);
+}
+
+#[test]
+fn the_bell_rings_once_per_new_alert_and_only_when_enabled() {
+    let mut quiet = calm_state(false);
+    assert!(!poll(&mut quiet, 2, 50, 0).contains(&Effect::Bell));
+
+    let mut s = calm_state(true);
+    assert_eq!(
+        poll(&mut s, 2, 50, 0),
+        vec![Effect::Bell],
+        "a new alert rings"
+    );
+    assert!(poll(&mut s, 4, 70, 0).is_empty(), "going on: silent");
+    // A second problem on the same queue is a new alert: it rings.
+    assert_eq!(poll(&mut s, 6, 20_000, 0), vec![Effect::Bell]);
+    assert_eq!(
+        alert_ids(&s),
+        ["queue.consumers/fulfillment", "queue.ready/fulfillment"]
+    );
+    // Cleared and back within a minute: the same incident, silent.
+    poll(&mut s, 8, 0, 1);
+    assert!(s.alerts.board.is_empty());
+    assert!(!poll(&mut s, 10, 5, 0).contains(&Effect::Bell));
+    // Cleared for longer than that: new again.
+    poll(&mut s, 12, 0, 1);
+    assert!(poll(&mut s, 200, 5, 0).contains(&Effect::Bell));
+    // Ticks never ring, whatever is active.
+    assert!(update(&mut s, Msg::Tick(fixtures::now() + Duration::seconds(201))).is_empty());
+}
+
+#[test]
+fn escalation_from_warning_to_critical_rings() {
+    let mut s = calm_state(true);
+    assert_eq!(poll(&mut s, 2, 1_500, 3), vec![Effect::Bell]);
+    assert_eq!(
+        s.alerts.board.top().map(|a| a.level),
+        Some(AlertLevel::Warning)
+    );
+    assert_eq!(poll(&mut s, 4, 10_500, 3), vec![Effect::Bell]);
+    assert_eq!(
+        s.alerts.board.top().map(|a| a.level),
+        Some(AlertLevel::Critical)
+    );
+    assert!(poll(&mut s, 6, 10_600, 3).is_empty());
+}
+
+#[test]
+fn stuck_orders_per_family_alert_from_detection() {
+    let mut s = calm_state(false);
+    let zombies: Vec<StuckOrder> = fixtures::stuck_orders(14)
+        .into_iter()
+        .filter(|o| o.family == Family::Zombie)
+        .collect();
+    assert_eq!(zombies.len(), 4);
+    update(&mut s, orders_msg(zombies));
+    assert_eq!(alert_ids(&s), ["stuck/zombie"]);
+    assert_eq!(
+        s.alerts.board.top().map(|a| a.message.as_str()),
+        Some("4 zombie orders stuck (limit 0)")
+    );
+    update(&mut s, orders_msg(vec![]));
+    assert!(s.alerts.board.is_empty());
+}
+
+fn log_rule(name: &str, threshold: u32) -> LogRule {
+    LogRule {
+        threshold_per_minute: threshold,
+        level: AlertLevel::Critical,
+        ..fixtures::log_rule(name, r#""ERROR" AND "order_timeout""#)
+    }
+}
+
+fn log_msg(secs: i64, per_minute: u32, last: Option<&str>, problem: Option<&str>) -> Msg {
+    Msg::Log {
+        at: fixtures::now() + Duration::seconds(secs),
+        report: LogReport {
+            problem: problem.map(str::to_string),
+            counts: vec![LogCount {
+                rule: "order-errors".into(),
+                per_minute,
+                last_match: last.map(str::to_string),
+            }],
+        },
+    }
+}
+
+#[test]
+fn log_rules_fire_at_their_rate_and_clear_when_it_drops() {
+    let mut s = calm_state(true);
+    s.alerts.rules.log = vec![log_rule("order-errors", 2)];
+    assert!(update(&mut s, log_msg(1, 0, None, None)).is_empty());
+    assert!(s.alerts.board.is_empty());
+    assert!(update(&mut s, log_msg(2, 1, Some("ERROR order_timeout CO1"), None)).is_empty());
+    assert!(s.alerts.board.is_empty(), "below the threshold");
+    let effects = update(
+        &mut s,
+        log_msg(3, 2, Some("ERROR order_timeout \x1b]0;pwned\x07 CO2"), None),
+    );
+    assert_eq!(effects, vec![Effect::Bell]);
+    let top = s.alerts.board.top().expect("log alert");
+    assert_eq!(top.id, "log/order-errors");
+    assert_eq!(top.level, AlertLevel::Critical);
+    assert_eq!(
+        top.message,
+        "log order-errors: 2 matches/min: ERROR order_timeout \\x1b]0;pwned\\x07 CO2"
+    );
+    // The same report again changes nothing and asks for no redraw.
+    s.needs_redraw = false;
+    update(
+        &mut s,
+        log_msg(4, 2, Some("ERROR order_timeout \x1b]0;pwned\x07 CO2"), None),
+    );
+    assert!(!s.needs_redraw);
+    update(
+        &mut s,
+        log_msg(70, 0, Some("ERROR order_timeout CO2"), None),
+    );
+    assert!(s.alerts.board.is_empty());
+    assert!(s.needs_redraw);
+}
+
+#[test]
+fn an_unreadable_log_file_is_a_warning_and_unknown_rules_are_ignored() {
+    let mut s = calm_state(false);
+    s.alerts.rules.log = vec![log_rule("order-errors", 1)];
+    update(
+        &mut s,
+        log_msg(
+            1,
+            0,
+            None,
+            Some("/var/log/orders/app.log not found; waiting for it to appear"),
+        ),
+    );
+    assert_eq!(alert_ids(&s), ["log.unreadable/order-errors"]);
+    assert_eq!(
+        s.alerts.board.top().map(|a| a.level),
+        Some(AlertLevel::Warning)
+    );
+    update(&mut s, log_msg(2, 0, None, None));
+    assert!(s.alerts.board.is_empty());
+    s.alerts.rules.log.clear();
+    update(&mut s, log_msg(3, 5, Some("ERROR order_timeout"), None));
+    assert!(s.alerts.board.is_empty(), "a report for no configured rule");
+}
+
+#[test]
+fn alerts_command_lists_them_and_esc_closes() {
+    let mut calm = calm_state(false);
+    type_str(&mut calm, ":alerts");
+    enter(&mut calm);
+    assert_eq!(calm.mode, Mode::Normal);
+    assert_eq!(
+        calm.message.as_ref().map(|m| m.text.as_str()),
+        Some("no active alerts")
+    );
+    let mut s = state_with(60);
+    type_str(&mut s, ":alerts");
+    enter(&mut s);
+    assert_eq!(s.mode, Mode::Alerts { scroll: 0 });
+    press(&mut s, Key::char('j'));
+    assert_eq!(s.mode, Mode::Alerts { scroll: 1 });
+    press(&mut s, Key::plain(KeyCode::Esc));
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn the_strip_does_not_shrink_the_stuck_order_table_at_80x24() {
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    assert!(!s.alerts.board.is_empty());
+    assert_eq!(s.orders.scroll.page, 10);
+    assert_eq!(s.queues.scroll.page, 4);
+    // Every rule off: the next poll clears the strip, the table keeps its rows.
+    s.alerts.rules = fixtures::alerts_off();
+    let stats = fixtures::queue_stats(31).pop().expect("a sample");
+    update(
+        &mut s,
+        Msg::Queues {
+            at: fixtures::now() + Duration::seconds(1),
+            result: Ok(QueueSnapshot {
+                as_of: fixtures::now(),
+                queues: stats,
+            }),
+        },
+    );
+    assert!(s.alerts.board.is_empty());
+    assert_eq!(s.orders.scroll.page, 10);
+    assert_eq!(s.queues.scroll.page, 5);
+}

@@ -65,6 +65,7 @@ pub trait QueueMonitor: Send + Sync + 'static {
 
 pub mod amqp;
 pub mod backoff;
+pub mod logtail;
 pub mod mysql;
 pub mod poller;
 pub mod postgres;

@@ -3,6 +3,7 @@
 //! Nothing here does I/O or knows about the terminal: messages come in,
 //! effects go out (see `crate::action`).
 
+pub mod alerts;
 pub mod filter;
 pub mod input;
 pub mod keys;
@@ -14,9 +15,10 @@ mod update;
 
 pub use update::update;
 
-use crate::config::{ClockMode, Thresholds};
+use crate::config::{AlertsConfig, ClockMode, Thresholds};
 use crate::model::{Family, format_age};
 use crate::theme::{ColorDepth, Palette, ThemeSet};
+use alerts::AlertsState;
 use chrono::{DateTime, Utc};
 use input::LineInput;
 use keys::Keymap;
@@ -51,6 +53,10 @@ impl Pane {
 pub enum Mode {
     Normal,
     Help {
+        scroll: usize,
+    },
+    /// The `:alerts` list.
+    Alerts {
         scroll: usize,
     },
     Command(LineInput),
@@ -197,6 +203,7 @@ pub struct State {
     pub keymap: Keymap,
     pub theming: Theming,
     pub thresholds: Thresholds,
+    pub alerts: AlertsState,
     pub rules: HashMap<String, RuleInfo>,
     /// Terminal size in cells.
     pub size: (u16, u16),
@@ -212,6 +219,7 @@ pub struct StateInit {
     pub clock: ClockMode,
     pub theming: Theming,
     pub thresholds: Thresholds,
+    pub alerts: AlertsConfig,
     pub keymap: Keymap,
     pub rules: HashMap<String, RuleInfo>,
     pub db: SourceStatus,
@@ -237,6 +245,7 @@ impl State {
             keymap: init.keymap,
             theming: init.theming,
             thresholds: init.thresholds,
+            alerts: AlertsState::new(init.alerts),
             rules: init.rules,
             size: init.size,
             needs_redraw: true,
@@ -244,6 +253,17 @@ impl State {
         };
         update::relayout(&mut state);
         state
+    }
+
+    /// Where everything goes in `area` with what the state holds now;
+    /// `update` (page sizes) and `render` both ask here, so they agree.
+    pub fn screen(&self, area: ratatui::layout::Rect) -> Option<crate::layout::Screen> {
+        crate::layout::screen(
+            area,
+            self.queues.rows.len(),
+            self.focus == Pane::Timeline,
+            !self.alerts.board.is_empty(),
+        )
     }
 
     pub fn palette(&self) -> &Palette {

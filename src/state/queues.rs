@@ -180,19 +180,8 @@ impl QueueTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::queue_stat as stat;
     use chrono::{Duration, TimeZone};
-
-    fn stat(name: &str, ready: u64, consumers: u32) -> QueueStat {
-        QueueStat {
-            name: name.into(),
-            ready,
-            unacked: 0,
-            consumers,
-            publish_rate: None,
-            deliver_rate: None,
-            missing: false,
-        }
-    }
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap()

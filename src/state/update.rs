@@ -4,7 +4,7 @@ use super::filter::Filter;
 use super::input::{Edit, LineInput};
 use super::keys::{Action, Key, KeyCode};
 use super::orders::{OrderColumn, Sort};
-use super::{Health, Mode, Pane, State};
+use super::{Health, Mode, Pane, State, alerts};
 use crate::action::{Effect, Msg};
 use crate::config::ClockMode;
 use crate::layout;
@@ -39,6 +39,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.db.health = Health::Ok;
                 state.db.last_ok = Some(at);
                 state.needs_redraw |= changed || !was_ok;
+                if changed {
+                    alerts::refresh(state, at, &mut effects);
+                }
             }
             Err(e) => {
                 state.db.health = Health::Down(e.0);
@@ -52,6 +55,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.broker.health = Health::Ok;
                 state.broker.last_ok = Some(at);
                 state.needs_redraw |= changed || !was_ok;
+                if changed {
+                    alerts::refresh(state, at, &mut effects);
+                }
             }
             Err(e) => {
                 state.broker.health = Health::Down(e.0);
@@ -77,6 +83,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.needs_redraw = true;
         }
+        Msg::Log { at, report } => {
+            if state.alerts.ingest_log(&report) {
+                alerts::refresh(state, at, &mut effects);
+            }
+        }
         Msg::Terminate(why) => {
             state.quit = true;
             state.info(format!("leaving on {why}"));
@@ -90,8 +101,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// Recomputes page sizes from the layout so paging moves by what is visible.
 pub(super) fn relayout(state: &mut State) {
     let area = Rect::new(0, 0, state.size.0, state.size.1);
-    let Some(screen) = layout::screen(area, state.queues.rows.len(), state.focus == Pane::Timeline)
-    else {
+    let Some(screen) = state.screen(area) else {
         return;
     };
     let qlen = state.queues.rows.len();
@@ -126,7 +136,10 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
         Mode::Normal => on_normal_key(state, key, effects),
-        Mode::Help { scroll } => on_help_key(state, key, scroll),
+        Mode::Help { scroll } => on_overlay_key(state, key, scroll, |scroll| Mode::Help { scroll }),
+        Mode::Alerts { scroll } => {
+            on_overlay_key(state, key, scroll, |scroll| Mode::Alerts { scroll })
+        }
         Mode::Command(mut input) => match input.handle(key) {
             Edit::Submit => run_command(state, input.text.trim(), effects),
             Edit::Cancel => {}
@@ -139,7 +152,9 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
     }
 }
 
-fn on_help_key(state: &mut State, key: Key, scroll: usize) {
+/// Keys in a scrolling overlay (help, alerts): scroll, or close; `reopen`
+/// puts the same overlay back at the new scroll position.
+fn on_overlay_key(state: &mut State, key: Key, scroll: usize, reopen: fn(usize) -> Mode) {
     let close = matches!(key.code, KeyCode::Esc | KeyCode::Enter)
         || matches!(
             state.keymap.action_for(key),
@@ -156,7 +171,7 @@ fn on_help_key(state: &mut State, key: Key, scroll: usize) {
         Some(Action::Top) => 0,
         _ => scroll,
     };
-    state.mode = Mode::Help { scroll };
+    state.mode = reopen(scroll);
 }
 
 fn on_filter_key(state: &mut State, key: Key, input: &mut LineInput, previous: String) {
@@ -346,6 +361,8 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
         "" => {}
         "q" | "q!" | "quit" | "qa" => state.quit = true,
         "help" | "h" => state.mode = Mode::Help { scroll: 0 },
+        "alerts" if state.alerts.board.is_empty() => state.info("no active alerts"),
+        "alerts" => state.mode = Mode::Alerts { scroll: 0 },
         "theme" if arg.is_empty() => state.info(format!(
             "theme {} (have: {})",
             state.theming.name,
@@ -417,7 +434,7 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
             _ => state.error(":clock takes utc or local"),
         },
         other => state.error(format!(
-            "unknown command :{other} (try :q, :theme NAME, :sort COL, :filter EXPR, :goto ORDER_NO, :clock utc|local, :help)"
+            "unknown command :{other} (try :q, :theme NAME, :sort COL, :filter EXPR, :goto ORDER_NO, :clock utc|local, :alerts, :help)"
         )),
     }
 }

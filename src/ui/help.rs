@@ -1,4 +1,5 @@
-//! `?` overlay: the bindings actually in force, the commands and the filter syntax.
+//! `?` overlay: the bindings actually in force, the commands and the filter
+//! syntax; and the popup frame it shares with the `:alerts` list.
 
 use crate::state::State;
 use ratatui::Frame;
@@ -16,6 +17,7 @@ const COMMANDS: &[(&str, &str)] = &[
     (":filter EXPR", "filter stuck orders; empty clears"),
     (":goto ORDER_NO", "show an order's timeline, stuck or not"),
     (":clock utc|local", "clock and timestamps"),
+    (":alerts", "list the active alerts"),
 ];
 
 const FILTER: &[(&str, &str)] = &[
@@ -30,14 +32,6 @@ const FILTER: &[(&str, &str)] = &[
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect, scroll: usize) {
     let p = state.palette();
-    let width = area.width.saturating_sub(4).min(78);
-    let height = area.height.saturating_sub(2);
-    let popup = Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    );
     let mut lines: Vec<Line> = Vec::new();
     let section = |lines: &mut Vec<Line>, title: &str| {
         lines.push(Line::from(Span::styled(title.to_string(), p.title)));
@@ -64,20 +58,52 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, scroll: usize) {
     for (c, what) in FILTER {
         row(&mut lines, c, what);
     }
+    overlay(
+        state,
+        frame,
+        area,
+        " Help — Esc closes, j/k scroll ",
+        lines,
+        scroll,
+    );
+}
+
+/// A centred, bordered popup over the cockpit showing `lines` from
+/// `scroll` on (clamped so the last page stays full): help and `:alerts`.
+pub(super) fn overlay(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line>,
+    scroll: usize,
+) {
+    let p = state.palette();
+    let (popup, height) = popup_area(area);
     let page = height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(page));
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
-        .title(Line::from(Span::styled(
-            " Help — Esc closes, j/k scroll ",
-            p.title,
-        )))
+        .title(Line::from(Span::styled(title.to_string(), p.title)))
         .style(p.base);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).block(block),
         popup,
     );
+}
+
+/// Where the popup goes, and its height.
+pub(super) fn popup_area(area: Rect) -> (Rect, u16) {
+    let width = area.width.saturating_sub(4).min(78);
+    let height = area.height.saturating_sub(2);
+    let popup = Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    );
+    (popup, height)
 }

@@ -1,5 +1,6 @@
 //! `render(&state, frame)`: draws the cockpit from the state alone.
 
+mod alerts;
 mod columns;
 mod help;
 mod orders;
@@ -20,12 +21,14 @@ pub fn render(state: &State, frame: &mut Frame) {
     let area = frame.area();
     let palette = state.palette();
     frame.render_widget(Block::new().style(palette.base), area);
-    let Some(screen) = layout::screen(area, state.queues.rows.len(), state.focus == Pane::Timeline)
-    else {
+    let Some(screen) = state.screen(area) else {
         render_too_small(state, frame, area);
         return;
     };
     status_bar::render(state, frame, screen.status);
+    if let Some(r) = screen.alerts {
+        alerts::render_strip(state, frame, r);
+    }
     queues::render(state, frame, screen.queues);
     if let Some(r) = screen.orders {
         orders::render(state, frame, r);
@@ -35,8 +38,10 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
     render_message_line(state, frame, screen.message);
     render_hints(state, frame, screen.hints);
-    if let Mode::Help { scroll } = state.mode {
-        help::render(state, frame, area, scroll);
+    match state.mode {
+        Mode::Help { scroll } => help::render(state, frame, area, scroll),
+        Mode::Alerts { scroll } => alerts::render_list(state, frame, area, scroll),
+        _ => {}
     }
 }
 
@@ -159,7 +164,9 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
             ("sku:".into(), ""),
             ("-term".into(), "exclude"),
         ],
-        Mode::Help { .. } => vec![("Esc".into(), "close"), ("j/k".into(), "scroll")],
+        Mode::Help { .. } | Mode::Alerts { .. } => {
+            vec![("Esc".into(), "close"), ("j/k".into(), "scroll")]
+        }
         Mode::Normal => {
             let mut actions = vec![
                 Action::Help,

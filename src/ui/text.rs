@@ -49,17 +49,7 @@ pub fn time_of_day(t: DateTime<Utc>, mode: ClockMode) -> String {
 }
 
 /// Thousands-separated whole number, for counts in titles and cells.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use crate::model::format_count as count;
 
 /// A rate per second, short: `0`, `4.2`, `37`, `1.2k`.
 pub fn rate(r: Option<f64>) -> String {

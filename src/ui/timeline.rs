@@ -200,7 +200,7 @@ fn timeline_lines<'a>(state: &State, t: &'a Timeline, width: usize) -> Vec<Line<
 /// [`MAX_WRAPPED_LINES`]), breaking between words and indenting continuation
 /// lines by `indent`, so a long cause or event detail is readable in a
 /// narrow pane instead of cut. A word wider than a line is broken anyway.
-fn wrap(spans: Vec<Span<'_>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+pub(super) fn wrap(spans: Vec<Span<'_>>, width: usize, indent: usize) -> Vec<Line<'static>> {
     use unicode_segmentation::UnicodeSegmentation;
     use unicode_width::UnicodeWidthStr;
     let width = width.max(1);
