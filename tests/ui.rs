@@ -466,3 +466,57 @@ fn no_alerts_no_strip() {
     assert!(second.starts_with("┌ 1 Queue backlog"), "{second}");
     assert!(second.contains("5 of 6 shown"), "{second}");
 }
+
+/// When both sources are down at 80 columns, the status bar still says so
+/// (shortened to `down`; the reasons are in the panes), instead of dropping
+/// the health segments for lack of room.
+#[test]
+fn sources_down_still_show_in_the_status_bar_at_80_columns() {
+    use orderdeck::sources::SourceError;
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 10);
+    let at = s.now;
+    let reason = "postgres db.internal:5432/orders: error communicating with database: Connection refused (os error 111)";
+    update(
+        &mut s,
+        Msg::Orders {
+            at,
+            result: Err(SourceError::new(reason)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Queues {
+            at,
+            result: Err(SourceError::new("amqp mq:5672/ down: Connection refused")),
+        },
+    );
+    let t = text(&draw(&s));
+    let status = t.lines().next().unwrap_or_default();
+    assert!(status.contains("db ✖ down"), "{status}");
+    assert!(status.contains("mq ✖ down"), "{status}");
+    assert!(
+        !status.contains("Connection refused"),
+        "too long for 80 columns: {status}"
+    );
+    // The reason, as much as fits, on the message line above the key hints.
+    let message = t.lines().rev().nth(1).unwrap_or_default();
+    assert!(
+        message.starts_with("db down: postgres db.internal:5432/orders: error communicating"),
+        "{t}"
+    );
+    // At 200 columns there is room for the reason itself.
+    let mut wide = s;
+    update(
+        &mut wide,
+        Msg::Resize {
+            width: 200,
+            height: 60,
+        },
+    );
+    let wide_text = text(&draw(&wide));
+    let status = wide_text.lines().next().unwrap_or_default();
+    assert!(
+        status.contains("db ✖ down: postgres db.internal"),
+        "{status}"
+    );
+}

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Database, Executor, IntoArguments, Pool, SqlSafeStr};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, Database, Executor, IntoArguments, Pool, SqlSafeStr,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -208,6 +210,28 @@ where
         self.pool.close().await;
     }
 
+    /// The pool retries a refused connection until its timeout and then
+    /// only says it timed out; one direct attempt recovers the reason
+    /// (refused, unknown host, bad password) for the status bar.
+    async fn why_unreachable(&self, e: sqlx::Error) -> SourceError {
+        if !matches!(e, sqlx::Error::PoolTimedOut) {
+            return db_err(&self.label, e);
+        }
+        let opts = self.pool.connect_options();
+        match tokio::time::timeout(Duration::from_secs(3), opts.connect()).await {
+            Ok(Err(direct)) => db_err(&self.label, direct),
+            Ok(Ok(conn)) => {
+                // It answered just now: the next poll will get through.
+                let _ = conn.close().await;
+                db_err(&self.label, e)
+            }
+            Err(_) => SourceError::new(format!(
+                "{}: no answer within 3 s (host down or a firewall dropping packets?)",
+                self.label
+            )),
+        }
+    }
+
     async fn run_rule(
         &self,
         p: &Prepared,
@@ -394,10 +418,9 @@ where
         };
         // One cheap round trip first: a database that is away is a source
         // error (the status bar shows it down), not seven rule errors.
-        sqlx::query::<DB>("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(|e| db_err(&self.label, e))?;
+        if let Err(e) = sqlx::query::<DB>("SELECT 1").execute(&self.pool).await {
+            return Err(self.why_unreachable(e).await);
+        }
         let mut rule_errors = 0usize;
         let mut last_error = String::new();
         for p in self.rules.iter() {

@@ -122,10 +122,22 @@ fn render_message_line(state: &State, frame: &mut Frame, area: Rect) {
             frame.set_cursor_position((area.x + x.min(area.width.saturating_sub(1)), area.y));
         }
         _ => {
-            let (style, msg) = match (&state.message, state.orders.rule_errors.first()) {
-                (Some(m), _) => (level_style(state, m.level), m.text.clone()),
-                (None, Some(e)) => (p.warn, format!("rule {} failed: {}", e.rule_id, e.message)),
-                (None, None) => (p.muted, String::new()),
+            // A source that is down keeps its last data on screen; its reason
+            // goes here, since the status bar only has room for "down" at 80
+            // columns.
+            let down = [&state.db, &state.broker]
+                .into_iter()
+                .find(|s| matches!(s.health, crate::state::Health::Down(_)));
+            let (style, msg) = match (&state.message, down, state.orders.rule_errors.first()) {
+                (Some(m), _, _) => (level_style(state, m.level), m.text.clone()),
+                (None, Some(src), _) => (
+                    p.critical,
+                    format!("{} {}", src.label, src.summary(state.now).1),
+                ),
+                (None, None, Some(e)) => {
+                    (p.warn, format!("rule {} failed: {}", e.rule_id, e.message))
+                }
+                (None, None, None) => (p.muted, String::new()),
             };
             let msg = text::cell(&crate::sanitize::sanitize(&msg), area.width as usize, false);
             frame.render_widget(Paragraph::new(Span::styled(msg, style)), area);

@@ -15,6 +15,9 @@ struct Segment {
     spans: Vec<Span<'static>>,
     /// Lower is kept longer.
     priority: u8,
+    /// A shorter form tried before the segment is dropped: a source that is
+    /// down must still say so at 80 columns, its reason is in its pane.
+    compact: Option<Vec<Span<'static>>>,
 }
 
 impl Segment {
@@ -28,6 +31,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let mut segments = vec![Segment {
         spans: vec![Span::styled(" orderdeck", p.title)],
         priority: 3,
+        compact: None,
     }];
     if let Some(demo) = state.env.demo {
         let speed = if (demo.speed - 1.0).abs() > f64::EPSILON {
@@ -38,17 +42,20 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         segments.push(Segment {
             spans: vec![Span::styled(format!(" DEMO{speed} "), p.badge_demo)],
             priority: 0,
+            compact: None,
         });
     } else {
         segments.push(Segment {
             spans: vec![Span::styled(format!("env {}", state.env.name), p.accent)],
             priority: 1,
+            compact: None,
         });
     }
     if state.env.read_only {
         segments.push(Segment {
             spans: vec![Span::styled(" READ-ONLY ".to_string(), p.badge_readonly)],
             priority: 0,
+            compact: None,
         });
     }
     segments.push(source_segment(state, &state.db));
@@ -64,6 +71,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     segments.push(Segment {
         spans: fam,
         priority: 1,
+        compact: None,
     });
     if state.orders.counts.amount_cents > 0 {
         segments.push(Segment {
@@ -72,15 +80,28 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 p.warn,
             )],
             priority: 4,
+            compact: None,
         });
     }
 
     let clock = text::clock(state.now, state.clock);
     let clock_w = clock.width() + 1;
     let budget = (area.width as usize).saturating_sub(clock_w);
-    // Drop least important segments until the rest fits.
+    // Shorten, then drop, the least important segments until the rest fits.
     let mut keep: Vec<bool> = vec![true; segments.len()];
     let mut total: usize = segments.iter().map(Segment::width).sum();
+    let mut by_priority: Vec<usize> = (0..segments.len()).collect();
+    by_priority.sort_by_key(|&i| std::cmp::Reverse((segments[i].priority, i)));
+    for i in by_priority {
+        if total <= budget {
+            break;
+        }
+        if let Some(short) = segments[i].compact.take() {
+            total -= segments[i].width();
+            segments[i].spans = short;
+            total += segments[i].width();
+        }
+    }
     while total > budget {
         let Some((i, _)) = segments
             .iter()
@@ -119,12 +140,18 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
         Level::Warn => "◐",
         Level::Error => "✖",
     };
+    let short = match summary.split_once(':') {
+        Some((head, _)) => head.to_string(),
+        None => summary.clone(),
+    };
     let summary = text::cell(&summary, 40, false).trim_end().to_string();
+    let label = Span::styled(format!("{} ", src.label), p.muted);
     Segment {
         spans: vec![
-            Span::styled(format!("{} ", src.label), p.muted),
+            label.clone(),
             Span::styled(format!("{dot} {summary}"), style),
         ],
         priority: 2,
+        compact: Some(vec![label, Span::styled(format!("{dot} {short}"), style)]),
     }
 }
