@@ -105,34 +105,43 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 }
 
 const SIMULATE_ABOUT: &str = "\
-Places real orders and runs real consumers: each step of an order's life is a message \
-published (with publisher confirms) to the reference RabbitMQ topology, declared first, and \
-consumers apply it to the database's reference schema, events and views included. Chaos \
-profiles break it the way real incidents do, so the cockpit's rules find ghost, \
-split-personality and zombie orders by their real causes.
+Places real orders and runs real consumers: each step of an order's life is
+a message published (with publisher confirms) to the reference RabbitMQ
+topology, declared first, and consumers apply it to the database's reference
+schema, events and views included. Chaos profiles break it the way real
+incidents do, so the cockpit's rules find ghost, split-personality and zombie
+orders by their real causes.
 
-This writes real rows and messages: point it at a staging or test database and broker, \
-never production.
+This writes real rows and messages: point it at a staging or test database
+and broker, never production.
 
-Chaos profiles:
-  consumer-down[:QUEUE]  the logistics.updates (or QUEUE) consumers stop from 15% to 65% of \
-the run: the queue backs up, the app says delivered while logistics says in transit
-  bank-500               30% of payment callbacks fail (the issuing bank answers 500): \
-dead-lettered into payment.callback.dlq, the orders stay pending_review
-  deadlock               a flash sale on one SKU while a job keeps its stock row and locks \
-locked: inventory syncs time out and are retried or dead-lettered (paid, never synced), \
-lock releases time out (expired locks still held); PostgreSQL and MySQL only
-  erp-cert-expired       a third of the way in, the ERP link's certificate expires: work \
-orders are never acknowledged and orders stay processing
-  risk-false-positive    risk control holds orders whose buyer IP changed between checkout \
-and payment (hold_reason = risk)
+Chaos profiles (comma-separated):
+  consumer-down[:QUEUE]
+      the logistics.updates (or QUEUE) consumers stop from 15% to 65% of the
+      run: the queue backs up, the app says delivered while logistics says
+      in transit, settlement waits
+  bank-500
+      30% of payment callbacks fail (the issuing bank answers 500): they are
+      dead-lettered into payment.callback.dlq, the orders stay pending_review
+  deadlock
+      a flash sale on one SKU while a job keeps its stock row and locks
+      locked: inventory syncs time out and are retried or dead-lettered
+      (paid, never synced), lock releases time out (expired locks still
+      held); PostgreSQL and MySQL/MariaDB only
+  erp-cert-expired
+      a third of the way in, the ERP link's certificate expires: work orders
+      are never acknowledged and orders stay in processing
+  risk-false-positive
+      risk control holds orders whose buyer IP changed between checkout and
+      payment (hold_reason = risk)
 
-Backdating: the rules' thresholds are minutes to a day, so --backdate writes that share of \
-orders (default 30%) with their whole history 1 to 50 hours in the past, and their anomalies \
-show in the cockpit at once. --backdate 0 writes everything at the wall-clock time.
+Backdating: the rules' thresholds are minutes to a day, so --backdate writes
+that share of orders (default 30%) with their whole history 1 to 50 hours in
+the past, and their anomalies show in the cockpit at once. --backdate 0
+writes everything at the wall-clock time.
 
-Stops by itself after --duration (or on Ctrl-C), printing a progress line every 5 s on \
-stderr and a summary on stdout.";
+Stops by itself after --duration (or on Ctrl-C), printing a progress line
+every 5 s on stderr and a summary on stdout.";
 
 const SIMULATE_EXAMPLES: &str = "\
 Examples:

@@ -1,7 +1,7 @@
 //! The command-line ends of `orderdeck simulate` and `orderdeck broker
 //! declare`: options in, progress on stderr, the report on stdout.
 
-use super::{SimError, SimulateSpec, args::format_duration};
+use super::{SimError, SimulateSpec};
 use crate::cli::SimulateArgs;
 use crate::config::mask_secrets;
 use crate::topology::{self, Topology};
@@ -29,14 +29,6 @@ pub async fn simulate(args: &SimulateArgs) -> Result<(), SimError> {
         topology: Topology::reference(),
         progress_every: PROGRESS_EVERY,
     };
-    eprintln!(
-        "simulating {} orders/s for {} into {} through {} (chaos {}, seed {seed}); Ctrl-C stops early",
-        spec.rate,
-        format_duration(spec.duration),
-        mask_secrets(&spec.database_url),
-        mask_secrets(&spec.amqp_url),
-        spec.chaos
-    );
     let cancel = CancellationToken::new();
     let signals = tokio::spawn(stop_on_signal(cancel.clone()));
     let result = super::run(spec, cancel, &mut |line: &str| eprintln!("{line}")).await;

@@ -31,7 +31,7 @@ const PREFETCH: u16 = 10;
 pub const CONSUMERS: [(&str, usize); 6] = [
     ("payment.callback", 2),
     ("inventory.sync", 2),
-    ("fulfillment", 2),
+    ("fulfillment", 3),
     ("logistics.updates", 2),
     ("settlement", 1),
     ("notify.customer", 1),
@@ -162,7 +162,7 @@ async fn process(d: &Delivery, queue: &'static str, ctx: &Context) {
         }
     };
     let retries = retries_of(&d.properties);
-    match ctx.shop.handle(&msg, retries).await {
+    match ctx.shop.handle(&msg).await {
         Outcome::Done(next) => {
             for m in &next {
                 if ctx.publisher.publish(m, 0).await.is_err() {

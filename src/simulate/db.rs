@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Executor, MySql, Postgres, Row, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Executor, MySql, Postgres, Row, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -176,7 +176,7 @@ pub enum Tx {
 
 /// How long a statement waits for a row lock before giving up. Short, so a
 /// hot-row conflict shows up as a lock timeout within a short run.
-pub const LOCK_WAIT: Duration = Duration::from_secs(2);
+pub const LOCK_WAIT: Duration = Duration::from_secs(1);
 
 impl Db {
     pub fn dialect(&self) -> Dialect {
@@ -366,6 +366,9 @@ pub async fn connect(url: &str) -> Result<Db, SimError> {
                 .map_err(|e| bad_url(&e))?
                 .application_name("orderdeck simulate")
                 .options([("statement_timeout", "60s")]);
+            probe::<sqlx::PgConnection>(&opts)
+                .await
+                .map_err(|e| unreachable(&e))?;
             PgPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -379,6 +382,9 @@ pub async fn connect(url: &str) -> Result<Db, SimError> {
             let rest = &url[scheme.len()..];
             let opts =
                 MySqlConnectOptions::from_str(&format!("mysql{rest}")).map_err(|e| bad_url(&e))?;
+            probe::<sqlx::MySqlConnection>(&opts)
+                .await
+                .map_err(|e| unreachable(&e))?;
             MySqlPoolOptions::new()
                 .max_connections(MAX_CONNECTIONS)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -414,6 +420,18 @@ pub async fn connect(url: &str) -> Result<Db, SimError> {
         other => Err(SimError::Usage(format!(
             "database URL {masked}: unsupported scheme {other:?} (use postgres://, mysql://, mariadb:// or sqlite://)"
         ))),
+    }
+}
+
+/// One connection first: a pool retries a refused connection until its
+/// acquire timeout and then reports only that it timed out, where a single
+/// connection says at once what is wrong (refused, bad password, no such
+/// database).
+async fn probe<C: Connection>(opts: &<C as Connection>::Options) -> Result<(), sqlx::Error> {
+    match tokio::time::timeout(ACQUIRE_TIMEOUT, C::connect_with(opts)).await {
+        Ok(Ok(conn)) => conn.close().await,
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(sqlx::Error::PoolTimedOut),
     }
 }
 

@@ -184,6 +184,18 @@ async fn drive(
         }
     }
 
+    if result.is_ok() {
+        progress(&format!(
+            "simulating {} orders/s for {} into {} ({}) through {} (chaos {}, seed {}); Ctrl-C stops early",
+            spec.rate,
+            args::format_duration(spec.duration),
+            mask_secrets(&spec.database_url),
+            db.dialect().name(),
+            mask_secrets(&spec.amqp_url),
+            spec.chaos,
+            spec.seed
+        ));
+    }
     let mut probe = QueueProbe::new(conn);
     let mut outage: Option<Outage> = None;
     let (down_at, up_at) = chaos::outage_window(spec.duration);

@@ -3,7 +3,8 @@
 //! schema and with the demo simulator's event vocabulary.
 //!
 //! created → pending_review → paid → inventory_locked → processing →
-//! shipped → delivered → settled, each arrow one message. Chaos acts here
+//! shipped → delivered → settled, each arrow one message; settlement
+//! follows the carrier's delivered scan (proof of delivery), not the app. Chaos acts here
 //! through real causes: the bank answers 500, a row lock times out, the ERP
 //! link's certificate has expired, risk control distrusts a changed IP.
 //! Handlers know nothing of AMQP: they return an [`Outcome`] that the
@@ -26,6 +27,9 @@ use std::time::Instant;
 pub const LOCK_TTL_MINUTES: i64 = 15;
 /// Share of payment callbacks whose bank verification fails under `bank-500`.
 pub const BANK_500_SHARE: f64 = 0.3;
+/// Tries of a step that hits a lock conflict, and the pause between them.
+pub const LOCK_TRIES: u32 = 3;
+const LOCK_BACKOFF: std::time::Duration = std::time::Duration::from_millis(250);
 /// Stock a supplier consigns when a SKU runs out.
 const RESTOCK: i64 = 200;
 
@@ -178,9 +182,44 @@ impl Shop {
         })
     }
 
-    /// Handles one message; `retries` is how often it was tried before.
-    pub async fn handle(&self, m: &Msg, retries: u32) -> Outcome {
-        let result = match &m.step {
+    /// Handles one message. A lock conflict is retried in place a few
+    /// times, as an inventory client does, then the message is dead-lettered
+    /// (someone requeues it once the locks are gone); other failures are
+    /// retried through the queue.
+    pub async fn handle(&self, m: &Msg) -> Outcome {
+        let mut conflicts = 0;
+        loop {
+            match self.step(m).await {
+                Ok(outcome) => {
+                    if conflicts > 0
+                        && matches!(m.step, Step::InventorySync)
+                        && matches!(outcome, Outcome::Done(_))
+                    {
+                        Stats::bump(&self.stats.sync_recovered);
+                    }
+                    return outcome;
+                }
+                Err(e) if is_lock_conflict(&e) => {
+                    conflicts += 1;
+                    let detail = self.lock_conflict(m, &e).await;
+                    if conflicts >= LOCK_TRIES {
+                        return Outcome::DeadLetter(detail);
+                    }
+                    tokio::time::sleep(LOCK_BACKOFF).await;
+                }
+                Err(e) => {
+                    Stats::bump(&self.stats.handler_errors);
+                    let text = super::error::one_line(&e.to_string());
+                    self.stats.note_error(&text);
+                    tracing::warn!(order_id = m.order_id, step = ?m.step, error = %text, "simulate: step failed");
+                    return Outcome::Retry(text);
+                }
+            }
+        }
+    }
+
+    async fn step(&self, m: &Msg) -> Result<Outcome, sqlx::Error> {
+        match &m.step {
             Step::PaymentCallback { paid } => self.payment_callback(m, *paid).await,
             Step::InventorySync => self.sync_inventory(m).await,
             Step::WorkOrder => self.work_order(m).await,
@@ -189,54 +228,35 @@ impl Shop {
             Step::Logistics { status } => self.logistics(m, *status).await,
             Step::Settle => self.settle(m).await,
             Step::Notify { reason } => self.notify(m, reason).await,
-        };
-        match result {
-            Ok(outcome) => {
-                if matches!(m.step, Step::InventorySync)
-                    && retries > 0
-                    && matches!(outcome, Outcome::Done(_))
-                {
-                    Stats::bump(&self.stats.sync_recovered);
-                }
-                outcome
-            }
-            Err(e) => self.failed(m, &e).await,
         }
     }
 
-    /// A failed step: lock conflicts are logged on the order's timeline, as
-    /// the inventory service would; everything is retried.
-    async fn failed(&self, m: &Msg, e: &sqlx::Error) -> Outcome {
-        if is_lock_conflict(e) {
-            Stats::bump(&self.stats.lock_conflicts);
-            let what = if is_deadlock(e) {
-                "deadlock detected"
-            } else {
-                "lock wait timeout exceeded"
-            };
-            let detail = format!(
-                "ERROR inventory_rollback: {what} on {} (try restarting transaction)",
-                m.sku
-            );
-            let _ = event_alone(
-                &self.db,
-                Event {
-                    order_id: m.order_id,
-                    at: m.now(),
-                    source: "inventory",
-                    kind: "lock_conflict",
-                    status: status_before(&m.step),
-                    detail: detail.clone(),
-                },
-            )
-            .await;
-            return Outcome::Retry(detail);
-        }
-        Stats::bump(&self.stats.handler_errors);
-        let text = super::error::one_line(&e.to_string());
-        self.stats.note_error(&text);
-        tracing::warn!(order_id = m.order_id, step = ?m.step, error = %text, "simulate: step failed");
-        Outcome::Retry(text)
+    /// Logs a lock conflict on the order's timeline, as the inventory
+    /// service would, and returns the log line.
+    async fn lock_conflict(&self, m: &Msg, e: &sqlx::Error) -> String {
+        Stats::bump(&self.stats.lock_conflicts);
+        let what = if is_deadlock(e) {
+            "deadlock detected"
+        } else {
+            "lock wait timeout exceeded"
+        };
+        let detail = format!(
+            "ERROR inventory_rollback: {what} on {} (try restarting transaction)",
+            m.sku
+        );
+        let _ = event_alone(
+            &self.db,
+            Event {
+                order_id: m.order_id,
+                at: m.now(),
+                source: "inventory",
+                kind: "lock_conflict",
+                status: status_before(&m.step),
+                detail: detail.clone(),
+            },
+        )
+        .await;
+        detail
     }
 
     async fn payment_callback(&self, m: &Msg, paid: bool) -> Result<Outcome, sqlx::Error> {
@@ -619,7 +639,6 @@ impl Shop {
             m.then(Step::Notify {
                 reason: "delivered".into(),
             }),
-            m.then(Step::Settle),
         ]))
     }
 
@@ -645,7 +664,12 @@ impl Shop {
         })
         .await?;
         tx.commit().await?;
-        Ok(Outcome::Done(Vec::new()))
+        // The supplier is paid once the carrier's proof of delivery is in:
+        // while logistics lags, settlement waits too.
+        Ok(Outcome::Done(match status {
+            LogisticsStatus::Delivered => vec![m.then(Step::Settle)],
+            LogisticsStatus::InTransit => Vec::new(),
+        }))
     }
 
     async fn settle(&self, m: &Msg) -> Result<Outcome, sqlx::Error> {

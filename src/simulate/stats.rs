@@ -69,7 +69,7 @@ counters! {
     bank_500,
     /// deadlock: row-lock timeouts and deadlocks hit by consumers.
     lock_conflicts,
-    /// deadlock: inventory syncs that succeeded on a retry.
+    /// deadlock: inventory syncs that succeeded after a lock conflict.
     sync_recovered,
     /// deadlock: lock releases that timed out, leaving the lock held.
     release_failed,
@@ -226,7 +226,7 @@ impl fmt::Display for Summary {
         if self.chaos.deadlock {
             writeln!(
                 f,
-                "  chaos deadlock             hot rows held {} times; {} lock timeouts/deadlocks, {} inventory syncs recovered on retry, {} lock releases failed (locks left held)",
+                "  chaos deadlock             hot rows held {} times; {} lock timeouts/deadlocks, {} inventory syncs recovered on a retry, {} lock releases failed (locks left held)",
                 c.hot_row_holds, c.lock_conflicts, c.sync_recovered, c.release_failed
             )?;
         }
