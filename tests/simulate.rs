@@ -609,6 +609,37 @@ async fn an_inventory_consumer_outage_leaves_paid_orders_unsynced() {
     );
 }
 
+#[tokio::test]
+async fn a_leftover_message_from_another_database_touches_nothing() {
+    let (_dir, store, shop, mut lp) = sqlite_shop(ChaosSet::default(), ErpLink::healthy(), 3).await;
+    // Same ids, other order numbers: messages a run against another
+    // database left in the queues.
+    let foreign: Vec<Msg> = lp
+        .queue
+        .iter()
+        .map(|m| Msg {
+            order_no: format!("{}-elsewhere", m.order_no),
+            ..m.clone()
+        })
+        .collect();
+    for m in &foreign {
+        assert_eq!(shop.handle(m).await, Outcome::Stale);
+        let notify = m.then(orderdeck::simulate::message::Step::Notify {
+            reason: "shipped".into(),
+        });
+        assert_eq!(shop.handle(&notify).await, Outcome::Done(Vec::new()));
+    }
+    let events = sqlite_count(&store, "SELECT COUNT(*) FROM order_events WHERE kind NOT IN ('order_created', 'checkout_submitted')").await;
+    assert_eq!(events, 0);
+    lp.run(&shop).await;
+    let settled = sqlite_count(
+        &store,
+        "SELECT COUNT(*) FROM orders WHERE status IN ('settled', 'cancelled')",
+    )
+    .await;
+    assert_eq!(settled, 3);
+}
+
 // ----------------------------------------------- needs services ----------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

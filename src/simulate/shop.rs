@@ -246,6 +246,7 @@ impl Shop {
         );
         let _ = event_alone(
             &self.db,
+            &m.order_no,
             Event {
                 order_id: m.order_id,
                 at: m.now(),
@@ -267,6 +268,7 @@ impl Shop {
             // before booking it; the bank answers 500 and the handler gives up.
             event_alone(
                 &self.db,
+                &m.order_no,
                 Event {
                     order_id: id,
                     at,
@@ -288,7 +290,14 @@ impl Shop {
         let mut tx = self.db.begin().await?;
         if !paid {
             if !tx
-                .move_status(id, "pending_review", "cancelled", Some("failed"), at)
+                .move_status(
+                    id,
+                    &m.order_no,
+                    "pending_review",
+                    "cancelled",
+                    Some("failed"),
+                    at,
+                )
                 .await?
             {
                 return Ok(Outcome::Stale);
@@ -310,7 +319,7 @@ impl Shop {
             })]));
         }
         if !tx
-            .move_status(id, "pending_review", "paid", Some("paid"), at)
+            .move_status(id, &m.order_no, "pending_review", "paid", Some("paid"), at)
             .await?
         {
             return Ok(Outcome::Stale);
@@ -371,7 +380,7 @@ impl Shop {
         let available = on_hand - reserved;
         if available < m.quantity {
             if !tx
-                .move_status(id, "paid", "cancelled", Some("refunded"), at)
+                .move_status(id, &m.order_no, "paid", "cancelled", Some("refunded"), at)
                 .await?
             {
                 return Ok(Outcome::Stale);
@@ -410,7 +419,7 @@ impl Shop {
             })]));
         }
         if !tx
-            .move_status(id, "paid", "inventory_locked", None, at)
+            .move_status(id, &m.order_no, "paid", "inventory_locked", None, at)
             .await?
         {
             return Ok(Outcome::Stale);
@@ -452,7 +461,11 @@ impl Shop {
         let attempt = async {
             let mut tx = self.db.begin().await?;
             tx.set_lock_wait().await?;
-            tx.exec(sql::RELEASE_LOCK, &[m.order_id.into()]).await?;
+            tx.exec(
+                sql::RELEASE_LOCK,
+                &[m.order_id.into(), m.order_no.clone().into()],
+            )
+            .await?;
             tx.commit().await
         };
         match attempt.await {
@@ -470,7 +483,7 @@ impl Shop {
         let release_conflict = self.release_lock(m).await?;
         let mut tx = self.db.begin().await?;
         if !tx
-            .move_status(id, "inventory_locked", "processing", None, at)
+            .move_status(id, &m.order_no, "inventory_locked", "processing", None, at)
             .await?
         {
             return Ok(Outcome::Stale);
@@ -579,7 +592,7 @@ impl Shop {
         let mut tx = self.db.begin().await?;
         tx.set_lock_wait().await?;
         if !tx
-            .move_status(id, "processing", "shipped", None, at)
+            .move_status(id, &m.order_no, "processing", "shipped", None, at)
             .await?
         {
             return Ok(Outcome::Stale);
@@ -618,7 +631,10 @@ impl Shop {
         let at = m.now();
         let id = m.order_id;
         let mut tx = self.db.begin().await?;
-        if !tx.move_status(id, "shipped", "delivered", None, at).await? {
+        if !tx
+            .move_status(id, &m.order_no, "shipped", "delivered", None, at)
+            .await?
+        {
             return Ok(Outcome::Stale);
         }
         tx.event(Event {
@@ -650,7 +666,11 @@ impl Shop {
             LogisticsStatus::InTransit => sql::LOGISTICS_IN_TRANSIT,
             LogisticsStatus::Delivered => sql::LOGISTICS_DELIVERED,
         };
-        if tx.exec(update, &[at.into(), id.into()]).await? == 0 {
+        if tx
+            .exec(update, &[at.into(), id.into(), m.order_no.clone().into()])
+            .await?
+            == 0
+        {
             // A later scan got here first, or the order has no shipment.
             return Ok(Outcome::Stale);
         }
@@ -677,7 +697,10 @@ impl Shop {
         let id = m.order_id;
         let d = self.dialect();
         let mut tx = self.db.begin().await?;
-        if !tx.move_status(id, "delivered", "settled", None, at).await? {
+        if !tx
+            .move_status(id, &m.order_no, "delivered", "settled", None, at)
+            .await?
+        {
             return Ok(Outcome::Stale);
         }
         tx.view(d, id, "supplier", "settled", at).await?;
@@ -720,6 +743,7 @@ impl Shop {
         };
         event_alone(
             &self.db,
+            &m.order_no,
             Event {
                 order_id: m.order_id,
                 at: m.now(),

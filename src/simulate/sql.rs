@@ -8,10 +8,16 @@ use chrono::{DateTime, Utc};
 pub const INSERT_ORDER: &str = "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents, status, payment_status, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, 'pending_review', 'unpaid', ?, ?)";
 
 pub const INSERT_EVENT: &str = "INSERT INTO order_events (order_id, occurred_at, source, kind, status, detail, payload) VALUES (?, ?, ?, ?, ?, ?, ?)";
+/// An event for an order that must exist with that number (outside a
+/// transaction that already checked it).
+pub const INSERT_EVENT_IF_ORDER: &str = "INSERT INTO order_events (order_id, occurred_at, source, kind, status, detail, payload) SELECT id, ?, ?, ?, ?, ?, NULL FROM orders WHERE id = ? AND order_no = ?";
 
 /// Moves an order on only if it is still where the step expects it, so an
-/// order changed by someone else (a remediation) is left alone.
-pub const MOVE_STATUS: &str = "UPDATE orders SET status = ?, status_changed_at = ?, payment_status = COALESCE(?, payment_status) WHERE id = ? AND status = ?";
+/// order changed by someone else (a remediation) is left alone. Every
+/// statement that finds an order by id also checks its number: a message
+/// left in a queue from a run against another database must not touch an
+/// unrelated order that happens to have the same id.
+pub const MOVE_STATUS: &str = "UPDATE orders SET status = ?, status_changed_at = ?, payment_status = COALESCE(?, payment_status) WHERE id = ? AND order_no = ? AND status = ?";
 
 pub const HOLD: &str = "UPDATE orders SET hold_reason = 'risk', held_at = ? WHERE id = ?";
 
@@ -27,8 +33,8 @@ pub fn upsert_view(d: Dialect) -> &'static str {
 }
 
 /// Logistics scans arrive out of order; a view only moves forward.
-pub const LOGISTICS_IN_TRANSIT: &str = "UPDATE order_views SET status = 'in_transit', observed_at = ? WHERE order_id = ? AND system = 'logistics' AND status = 'pending'";
-pub const LOGISTICS_DELIVERED: &str = "UPDATE order_views SET status = 'delivered', observed_at = ? WHERE order_id = ? AND system = 'logistics' AND status IN ('pending', 'in_transit')";
+pub const LOGISTICS_IN_TRANSIT: &str = "UPDATE order_views SET status = 'in_transit', observed_at = ? WHERE order_id = ? AND system = 'logistics' AND status = 'pending' AND order_id IN (SELECT id FROM orders WHERE order_no = ?)";
+pub const LOGISTICS_DELIVERED: &str = "UPDATE order_views SET status = 'delivered', observed_at = ? WHERE order_id = ? AND system = 'logistics' AND status IN ('pending', 'in_transit') AND order_id IN (SELECT id FROM orders WHERE order_no = ?)";
 
 /// Stocks a SKU unless it is stocked already (earlier runs keep their stock).
 pub fn stock_sku(d: Dialect) -> &'static str {
@@ -59,8 +65,7 @@ pub const RESTOCK: &str = "UPDATE inventory SET on_hand = on_hand + ? WHERE sku 
 pub const TAKE_STOCK: &str = "UPDATE inventory SET on_hand = CASE WHEN on_hand > ? THEN on_hand - ? ELSE 0 END, reserved = CASE WHEN reserved > ? THEN reserved - ? ELSE 0 END WHERE sku = ?";
 
 pub const INSERT_LOCK: &str = "INSERT INTO inventory_locks (order_id, sku, quantity, is_locked, locked_at, expires_at) VALUES (?, ?, ?, TRUE, ?, ?)";
-pub const RELEASE_LOCK: &str =
-    "UPDATE inventory_locks SET is_locked = FALSE WHERE order_id = ? AND is_locked = TRUE";
+pub const RELEASE_LOCK: &str = "UPDATE inventory_locks SET is_locked = FALSE WHERE order_id = ? AND is_locked = TRUE AND order_id IN (SELECT id FROM orders WHERE order_no = ?)";
 
 /// The held locks of a SKU, newest first (what the deadlock holder locks).
 pub const HELD_LOCKS_OF_SKU: &str =
@@ -115,10 +120,11 @@ impl Tx {
     }
 
     /// `from` → `to` (and the payment status when given); false when the
-    /// order was not in `from`.
+    /// order was not in `from` (or is not the order numbered `order_no`).
     pub async fn move_status(
         &mut self,
         order_id: i64,
+        order_no: &str,
         from: &str,
         to: &str,
         payment: Option<&str>,
@@ -132,6 +138,7 @@ impl Tx {
                     at.into(),
                     payment.into(),
                     order_id.into(),
+                    order_no.into(),
                     from.into(),
                 ],
             )
@@ -141,7 +148,20 @@ impl Tx {
 }
 
 /// Writes one event outside any transaction (e.g. after a rollback, to say
-/// why).
-pub async fn event_alone(db: &super::db::Db, e: Event<'_>) -> Result<(), sqlx::Error> {
-    db.exec(INSERT_EVENT, &e.vals()).await.map(|_| ())
+/// why), if the order numbered `order_no` exists.
+pub async fn event_alone(
+    db: &super::db::Db,
+    order_no: &str,
+    e: Event<'_>,
+) -> Result<(), sqlx::Error> {
+    let vals = [
+        e.at.into(),
+        e.source.into(),
+        e.kind.into(),
+        e.status.into(),
+        e.detail.clone().into(),
+        e.order_id.into(),
+        order_no.into(),
+    ];
+    db.exec(INSERT_EVENT_IF_ORDER, &vals).await.map(|_| ())
 }
