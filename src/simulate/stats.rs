@@ -156,9 +156,12 @@ fn secs(d: Duration) -> String {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.counts;
+        // A slow database or broker lowers the rate rather than piling up
+        // work, so say what was placed, not only what was asked.
+        let placed = c.orders_created as f64 / self.elapsed.as_secs_f64().max(0.001);
         writeln!(
             f,
-            "simulate {} after {} ({} orders/s, seed {}, chaos {})",
+            "simulate {} after {} (asked {} orders/s, placed {placed:.1}/s; seed {}, chaos {})",
             if self.interrupted {
                 "interrupted"
             } else {
