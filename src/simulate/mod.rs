@@ -199,7 +199,8 @@ async fn drive(
     let mut probe = QueueProbe::new(conn);
     let mut outage: Option<Outage> = None;
     let (down_at, up_at) = chaos::outage_window(spec.duration);
-    let mut next_progress = spec.progress_every;
+    let progress_every = spec.progress_every.max(TICK);
+    let mut next_progress = progress_every;
     let mut interrupted = false;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -252,7 +253,7 @@ async fn drive(
             }
         }
         if elapsed >= next_progress {
-            next_progress += spec.progress_every;
+            next_progress += progress_every;
             let mut backlog = 0u64;
             let mut known = true;
             for q in spec.topology.work_queues() {
@@ -321,6 +322,12 @@ async fn place_orders(
     rate: f64,
     cancel: CancellationToken,
 ) {
+    // The CLI bounds the rate; a library caller's 0 or NaN must not panic.
+    let rate = if rate.is_finite() {
+        rate.clamp(args::MIN_RATE, args::MAX_RATE)
+    } else {
+        args::MIN_RATE
+    };
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut failures = 0u32;
