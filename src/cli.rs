@@ -1,7 +1,9 @@
 //! The command line.
 
+use crate::simulate::args::{Chaos, parse_duration, parse_percent, parse_rate};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -72,6 +74,14 @@ pub enum Command {
     },
     /// One poll of every source, printed for scripts and war-room chat
     Snapshot(SnapshotArgs),
+    /// Real order traffic with chaos into a database and RabbitMQ (a chaos drill)
+    #[command(long_about = SIMULATE_ABOUT, after_help = SIMULATE_EXAMPLES)]
+    Simulate(SimulateArgs),
+    /// RabbitMQ topology
+    Broker {
+        #[command(subcommand)]
+        command: BrokerCommand,
+    },
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -101,6 +111,105 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("speed {v} is out of range (0.1 to 1000)"))
     }
+}
+
+const SIMULATE_ABOUT: &str = "\
+Places real orders and runs real consumers: each step of an order's life is
+a message published (with publisher confirms) to the reference RabbitMQ
+topology, declared first, and consumers apply it to the database's reference
+schema, events and views included. Chaos profiles break it the way real
+incidents do, so the cockpit's rules find ghost, split-personality and zombie
+orders by their real causes.
+
+This writes real rows and messages: point it at a staging or test database
+and broker, never production.
+
+Chaos profiles (comma-separated):
+  consumer-down[:QUEUE]
+      the logistics.updates (or QUEUE) consumers stop from 15% to 65% of the
+      run: the queue backs up, the app says delivered while logistics says
+      in transit, settlement waits
+  bank-500
+      30% of payment callbacks fail (the issuing bank answers 500): they are
+      dead-lettered into payment.callback.dlq, the orders stay pending_review
+  deadlock
+      a flash sale on one SKU while a job keeps its stock row and locks
+      locked: inventory syncs time out and are retried or dead-lettered
+      (paid, never synced), lock releases time out (expired locks still
+      held); PostgreSQL and MySQL/MariaDB only
+  erp-cert-expired
+      a third of the way in, the ERP link's certificate expires: work orders
+      are never acknowledged and orders stay in processing
+  risk-false-positive
+      risk control holds orders whose buyer IP changed between checkout and
+      payment (hold_reason = risk)
+
+Backdating: the rules' thresholds are minutes to a day, so --backdate writes
+that share of orders (default 30%) with their whole history 1 to 50 hours in
+the past, and their anomalies show in the cockpit at once. --backdate 0
+writes everything at the wall-clock time.
+
+Stops by itself after --duration (or on Ctrl-C), printing a progress line
+every 5 s on stderr and a summary on stdout.";
+
+const SIMULATE_EXAMPLES: &str = "\
+Examples:
+  orderdeck db migrate --database-url postgres://app@staging-db/shop
+  orderdeck simulate --database-url postgres://app@staging-db/shop \\
+      --amqp-url amqp://drill:secret@staging-mq:5672/%2f --chaos bank-500,consumer-down
+  orderdeck simulate --rate 20 --duration 90s --chaos deadlock,erp-cert-expired --seed 7
+
+Exit codes: 0 ok, 1 the run failed, 2 bad usage or no reference schema, 3 database or broker unreachable.";
+
+#[derive(Debug, Args, Clone)]
+pub struct SimulateArgs {
+    /// Database with the reference schema: postgres://, mysql://, mariadb:// or sqlite://
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ORDERDECK_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+    /// RabbitMQ, e.g. amqp://user:password@host:5672/%2f
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "ORDERDECK_AMQP_URL",
+        hide_env_values = true
+    )]
+    pub amqp_url: String,
+    /// New orders per second (0.1 to 200)
+    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_rate)]
+    pub rate: f64,
+    /// How long to run, e.g. 90s, 10m, 1h (1s to 2h)
+    #[arg(long, value_name = "D", default_value = "5m", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Chaos profiles, comma-separated: consumer-down[:QUEUE], bank-500, deadlock, erp-cert-expired, risk-false-positive
+    #[arg(long, value_name = "PROFILES", value_delimiter = ',')]
+    pub chaos: Vec<Chaos>,
+    /// Seed of the random choices [default: from the clock; the summary prints it]
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Percent of orders written 1 to 50 hours in the past, so anomalies show at once (0 to 100)
+    #[arg(long, value_name = "PERCENT", default_value = "30", value_parser = parse_percent)]
+    pub backdate: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BrokerCommand {
+    /// Declare the reference topology: exchanges orders and orders.dlx, six durable work
+    /// queues and their .dlq queues (idempotent)
+    Declare {
+        /// RabbitMQ, e.g. amqp://user:password@host:5672/%2f
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "ORDERDECK_AMQP_URL",
+            hide_env_values = true
+        )]
+        amqp_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +281,74 @@ mod tests {
             Cli::try_parse_from(["orderdeck", "demo", "--read-only", "--theme", "light"]).unwrap();
         assert!(cli.global.read_only);
         assert_eq!(cli.global.theme.as_deref(), Some("light"));
+    }
+
+    #[test]
+    fn simulate_options_have_defaults_and_bounds() {
+        let cli = Cli::try_parse_from([
+            "orderdeck",
+            "simulate",
+            "--database-url",
+            "postgres://x@h/db",
+            "--amqp-url",
+            "amqp://h",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Simulate(a)) => {
+                assert_eq!(a.rate, 5.0);
+                assert_eq!(a.duration, Duration::from_secs(300));
+                assert!(a.chaos.is_empty());
+                assert_eq!(a.backdate, 0.3);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let cli = Cli::try_parse_from([
+            "orderdeck",
+            "simulate",
+            "--database-url",
+            "sqlite://x.db",
+            "--amqp-url",
+            "amqp://h",
+            "--chaos",
+            "bank-500,consumer-down:settlement",
+            "--duration",
+            "90s",
+            "--rate",
+            "20",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Simulate(a)) => {
+                assert_eq!(
+                    a.chaos,
+                    vec![Chaos::Bank500, Chaos::ConsumerDown("settlement")]
+                );
+                assert_eq!(a.duration, Duration::from_secs(90));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let base = [
+            "orderdeck",
+            "simulate",
+            "--database-url",
+            "sqlite://x.db",
+            "--amqp-url",
+            "amqp://h",
+        ];
+        for bad in [
+            ["--rate", "500"],
+            ["--duration", "3h"],
+            ["--chaos", "bank-404"],
+            ["--backdate", "150"],
+        ] {
+            let args = base.iter().chain(bad.iter());
+            let e = Cli::try_parse_from(args).unwrap_err().to_string();
+            assert!(
+                e.contains("out of range") || e.contains("unknown chaos profile"),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 use clap::{CommandFactory, Parser};
 use orderdeck::cli::{
-    Cli, Command, ConfigCommand, DbCommand, DemoArgs, GlobalOpts, SnapshotArgs, SnapshotFormat,
-    ThemesCommand,
+    BrokerCommand, Cli, Command, ConfigCommand, DbCommand, DemoArgs, GlobalOpts, SnapshotArgs,
+    SnapshotFormat, ThemesCommand,
 };
 use orderdeck::cockpit::{self, RunSpec, Sources};
 use orderdeck::config::{self, Config};
@@ -35,6 +35,15 @@ impl Failure {
         Failure {
             code: 3,
             message: message.into(),
+        }
+    }
+}
+
+impl From<orderdeck::simulate::SimError> for Failure {
+    fn from(e: orderdeck::simulate::SimError) -> Self {
+        Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
         }
     }
 }
@@ -115,6 +124,10 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Some(Command::Simulate(args)) => Ok(orderdeck::simulate::command::simulate(&args).await?),
+        Some(Command::Broker {
+            command: BrokerCommand::Declare { amqp_url },
+        }) => Ok(orderdeck::simulate::command::broker_declare(&amqp_url).await?),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when stdout
             // is closed early (`orderdeck completions bash | head`).
