@@ -6,7 +6,7 @@
 //!
 //! Tests marked `needs services` run real PostgreSQL, MariaDB and RabbitMQ
 //! (`cargo test -- --ignored`); an unreachable service fails them. URLs:
-//! ORDERDECK_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
+//! ORDERDECK_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
 //! ORDERDECK_TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306/test),
 //! ORDERDECK_TEST_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/%2f).
 //! Each test works in its own PostgreSQL schema or MariaDB database and on
@@ -59,7 +59,7 @@ fn env_or(key: &str, default: &str) -> String {
 
 fn pg_url() -> String {
     env_or(
-        "ORDERDECK_TEST_POSTGRES_URL",
+        "ORDERDECK_TEST_PG_URL",
         "postgres://postgres@127.0.0.1:5432/test",
     )
 }
@@ -146,7 +146,7 @@ impl TestDb {
     async fn postgres(migrate: bool) -> TestDb {
         let base = pg_url();
         let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL at {base} unreachable (set ORDERDECK_TEST_POSTGRES_URL): {e}")
+            panic!("PostgreSQL at {base} unreachable (set ORDERDECK_TEST_PG_URL): {e}")
         });
         let schema = unique("sim_");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
