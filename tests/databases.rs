@@ -312,33 +312,89 @@ on_each_server!(builtin_rules);
 on_each_server!(timeline_and_lookup);
 on_each_server!(failing_rule_is_isolated);
 
-/// Feeds the poller's messages into a real cockpit state until `want`
-/// holds for the database's health, or fails after `within`.
-async fn wait_for_health(
-    rx: &mut mpsc::Receiver<Msg>,
-    state: &mut orderdeck::state::State,
-    within: Duration,
-    what: &str,
-    want: impl Fn(&orderdeck::state::Health) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if want(&state.db.health) {
-            return;
-        }
-        let msg = tokio::time::timeout_at(deadline, rx.recv())
-            .await
-            .unwrap_or_else(|_| panic!("database never became {what}: {:?}", state.db.health))
-            .expect("poller alive");
-        orderdeck::state::update(state, msg);
-    }
+/// The real order poller feeding a real cockpit state, as in the cockpit.
+struct Watch {
+    store: Arc<AnyStore>,
+    rx: mpsc::Receiver<Msg>,
+    state: orderdeck::state::State,
+    cancel: CancellationToken,
+    poller: tokio::task::JoinHandle<()>,
+    last_ok: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn cockpit_state(store: &AnyStore) -> orderdeck::state::State {
-    let mut state =
-        orderdeck::fixtures::state(100, 30, "dark", orderdeck::theme::ColorDepth::TrueColor, 0);
-    state.db = orderdeck::state::SourceStatus::new("db", Some(store.describe()), 1);
-    state
+impl Watch {
+    fn start(store: AnyStore) -> Watch {
+        let store = Arc::new(store);
+        let (tx, rx) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        let poller = orderdeck::sources::poller::spawn_order_poller(
+            store.clone(),
+            orderdeck::sources::wall_clock(),
+            Duration::from_millis(300),
+            tx,
+            cancel.clone(),
+        );
+        let mut state =
+            orderdeck::fixtures::state(100, 30, "dark", orderdeck::theme::ColorDepth::TrueColor, 0);
+        state.db = orderdeck::state::SourceStatus::new("db", Some(store.describe()), 1);
+        Watch {
+            store,
+            rx,
+            state,
+            cancel,
+            poller,
+            last_ok: None,
+        }
+    }
+
+    /// Feeds messages into the state until `want` holds for the database's
+    /// health, or fails after `within`.
+    async fn until(
+        &mut self,
+        within: Duration,
+        what: &str,
+        want: impl Fn(&orderdeck::state::Health) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
+        while !want(&self.state.db.health) {
+            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("database never became {what}: {:?}", self.state.db.health)
+                })
+                .expect("poller alive");
+            orderdeck::state::update(&mut self.state, msg);
+        }
+    }
+
+    async fn until_ok(&mut self) {
+        self.until(Duration::from_secs(60), "ok", |h| {
+            matches!(h, orderdeck::state::Health::Ok)
+        })
+        .await;
+        let now_ok = self.state.db.last_ok.expect("an ok poll has a time");
+        if let Some(before) = self.last_ok {
+            assert!(now_ok > before, "fresh data after recovery");
+        }
+        self.last_ok = Some(now_ok);
+    }
+
+    async fn until_down(&mut self) {
+        self.until(Duration::from_secs(30), "down", |h| {
+            matches!(h, orderdeck::state::Health::Down(_))
+        })
+        .await;
+        assert_eq!(
+            self.state.db.last_ok, self.last_ok,
+            "the last good data is kept while down"
+        );
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.poller.await;
+        self.store.close().await;
+    }
 }
 
 /// The server drops the cockpit's connections and refuses new ones for a
@@ -366,19 +422,8 @@ async fn postgres_recovers_after_its_backends_are_terminated() {
     .await
     .expect("lazy open");
     store.migrate().await.expect("migrate");
-    let store = Arc::new(store);
-    let (tx, mut rx) = mpsc::channel(64);
-    let cancel = CancellationToken::new();
-    let poller = orderdeck::sources::poller::spawn_order_poller(
-        store.clone(),
-        orderdeck::sources::wall_clock(),
-        Duration::from_millis(300),
-        tx,
-        cancel.clone(),
-    );
-    let mut state = cockpit_state(&store);
-    let ok = |h: &orderdeck::state::Health| matches!(h, orderdeck::state::Health::Ok);
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(20), "ok", ok).await;
+    let mut watch = Watch::start(store);
+    watch.until_ok().await;
 
     c.execute(AssertSqlSafe(format!(
         "ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false"
@@ -390,23 +435,15 @@ async fn postgres_recovers_after_its_backends_are_terminated() {
     )))
     .await
     .expect("terminate backends");
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(30), "down", |h| {
-        matches!(h, orderdeck::state::Health::Down(_))
-    })
-    .await;
-    let last_ok = state.db.last_ok.expect("a good poll came before");
+    watch.until_down().await;
 
     c.execute(AssertSqlSafe(format!(
         "ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true"
     )))
     .await
     .expect("allow connections");
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(60), "ok again", ok).await;
-    assert!(state.db.last_ok.expect("ok") > last_ok);
-
-    cancel.cancel();
-    let _ = poller.await;
-    store.close().await;
+    watch.until_ok().await;
+    watch.stop().await;
     c.execute(AssertSqlSafe(format!(
         "DROP DATABASE {dbname} WITH (FORCE)"
     )))
@@ -447,19 +484,8 @@ async fn mysql_recovers_after_its_connections_are_killed() {
     .await
     .expect("lazy open");
     store.migrate().await.expect("migrate");
-    let store = Arc::new(store);
-    let (tx, mut rx) = mpsc::channel(64);
-    let cancel = CancellationToken::new();
-    let poller = orderdeck::sources::poller::spawn_order_poller(
-        store.clone(),
-        orderdeck::sources::wall_clock(),
-        Duration::from_millis(300),
-        tx,
-        cancel.clone(),
-    );
-    let mut state = cockpit_state(&store);
-    let ok = |h: &orderdeck::state::Health| matches!(h, orderdeck::state::Health::Ok);
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(20), "ok", ok).await;
+    let mut watch = Watch::start(store);
+    watch.until_ok().await;
 
     for host in ["%", "localhost"] {
         c.execute(AssertSqlSafe(format!(
@@ -477,11 +503,7 @@ async fn mysql_recovers_after_its_connections_are_killed() {
     for id in ids {
         let _ = c.execute(AssertSqlSafe(format!("KILL {id}"))).await;
     }
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(30), "down", |h| {
-        matches!(h, orderdeck::state::Health::Down(_))
-    })
-    .await;
-    let last_ok = state.db.last_ok.expect("a good poll came before");
+    watch.until_down().await;
 
     for host in ["%", "localhost"] {
         c.execute(AssertSqlSafe(format!(
@@ -490,12 +512,8 @@ async fn mysql_recovers_after_its_connections_are_killed() {
         .await
         .expect("unlock account");
     }
-    wait_for_health(&mut rx, &mut state, Duration::from_secs(60), "ok again", ok).await;
-    assert!(state.db.last_ok.expect("ok") > last_ok);
-
-    cancel.cancel();
-    let _ = poller.await;
-    store.close().await;
+    watch.until_ok().await;
+    watch.stop().await;
     for sql in [
         format!("DROP DATABASE {dbname}"),
         format!("DROP USER '{user}'@'%'"),

@@ -3,16 +3,17 @@
 //! timeout, sessions in UTC.
 
 use super::SourceError;
-use super::sql::{Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, db_err, one_line, shorten};
+use super::sql::{
+    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, one_line, open_pool, server_pool_options,
+    shorten,
+};
 use super::sqlite::time::parse_timestamp;
 use crate::runbook::Dialect;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions, MySqlRow};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
 use sqlx::{Executor, MySql, Row, ValueRef};
 use std::str::FromStr;
-use std::time::Duration;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
     1,
@@ -25,9 +26,6 @@ pub fn migrator() -> Migrator {
 }
 
 pub type MySqlStore = SqlStore<MySql>;
-
-/// Connections a cockpit may hold (see the PostgreSQL store).
-pub const MAX_CONNECTIONS: u32 = 3;
 
 fn connect_options(url: &str) -> Result<MySqlConnectOptions, SourceError> {
     // sqlx only knows mysql://; MariaDB users write mariadb://.
@@ -51,35 +49,20 @@ impl SqlStore<MySql> {
     pub async fn connect(url: &str, label: String, lazy: bool) -> Result<Self, SourceError> {
         let opts = connect_options(url)?;
         let secs = STATEMENT_TIMEOUT.as_secs();
-        let pool_opts = MySqlPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .idle_timeout(Some(Duration::from_secs(120)))
-            .max_lifetime(Some(Duration::from_secs(1800)))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    // MariaDB spells the statement timeout max_statement_time
-                    // (seconds, every statement); MySQL max_execution_time
-                    // (milliseconds, SELECT only). Whichever the server knows.
-                    let maria = format!("SET SESSION max_statement_time = {secs}");
-                    if conn.execute(sqlx::AssertSqlSafe(maria)).await.is_err() {
-                        let mysql = format!("SET SESSION max_execution_time = {}", secs * 1000);
-                        conn.execute(sqlx::AssertSqlSafe(mysql)).await?;
-                    }
-                    Ok(())
-                })
-            });
-        if !lazy {
-            // One direct connection first: the pool would only say it timed
-            // out, this says why (refused, unknown host, bad password).
-            let conn = opts
-                .connect()
-                .await
-                .map_err(|e| db_err(&format!("could not connect to {label}"), e))?;
-            let _ = conn.close().await;
-        }
-        let pool = pool_opts.connect_lazy_with(opts);
+        let pool_opts = server_pool_options::<MySql>().after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                // MariaDB spells the statement timeout max_statement_time
+                // (seconds, every statement); MySQL max_execution_time
+                // (milliseconds, SELECT only). Whichever the server knows.
+                let maria = format!("SET SESSION max_statement_time = {secs}");
+                if conn.execute(sqlx::AssertSqlSafe(maria)).await.is_err() {
+                    let mysql = format!("SET SESSION max_execution_time = {}", secs * 1000);
+                    conn.execute(sqlx::AssertSqlSafe(mysql)).await?;
+                }
+                Ok(())
+            })
+        });
+        let pool = open_pool(pool_opts, opts, &label, lazy).await?;
         Ok(SqlStore::from_pool(pool, label))
     }
 

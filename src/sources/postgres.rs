@@ -2,16 +2,17 @@
 //! the runbook) over a small pool with a server-side statement timeout.
 
 use super::SourceError;
-use super::sql::{Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, db_err, one_line, shorten};
+use super::sql::{
+    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, one_line, open_pool, server_pool_options,
+    shorten,
+};
 use super::sqlite::time::parse_timestamp;
 use crate::runbook::Dialect;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::{Postgres, Row, ValueRef};
 use std::str::FromStr;
-use std::time::Duration;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
     1,
@@ -24,10 +25,6 @@ pub fn migrator() -> Migrator {
 }
 
 pub type PgStore = SqlStore<Postgres>;
-
-/// Connections a cockpit may hold: a war room of screens must not exhaust a
-/// production database's `max_connections`.
-pub const MAX_CONNECTIONS: u32 = 3;
 
 fn connect_options(url: &str) -> Result<PgConnectOptions, SourceError> {
     let opts = PgConnectOptions::from_str(url).map_err(|e| {
@@ -54,27 +51,10 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, SourceError> {
 }
 
 impl SqlStore<Postgres> {
-    /// A store over a PostgreSQL URL. With `lazy`, nothing connects until
-    /// the first poll, so the cockpit starts while the server is down;
-    /// without, the server is asked once and an error says why it failed.
+    /// A store over a PostgreSQL URL; `lazy` as for [`open_pool`].
     pub async fn connect(url: &str, label: String, lazy: bool) -> Result<Self, SourceError> {
         let opts = connect_options(url)?;
-        let pool_opts = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .min_connections(0)
-            .acquire_timeout(Duration::from_secs(5))
-            .idle_timeout(Some(Duration::from_secs(120)))
-            .max_lifetime(Some(Duration::from_secs(1800)));
-        if !lazy {
-            // One direct connection first: the pool would only say it timed
-            // out, this says why (refused, unknown host, bad password).
-            let conn = opts
-                .connect()
-                .await
-                .map_err(|e| db_err(&format!("could not connect to {label}"), e))?;
-            let _ = conn.close().await;
-        }
-        let pool = pool_opts.connect_lazy_with(opts);
+        let pool = open_pool(server_pool_options(), opts, &label, lazy).await?;
         Ok(SqlStore::from_pool(pool, label))
     }
 

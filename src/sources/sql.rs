@@ -15,6 +15,7 @@ use crate::runbook::{Dialect, Rule, Runbook};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::pool::PoolOptions;
 use sqlx::query::Query;
 use sqlx::{
     AssertSqlSafe, ConnectOptions, Connection, Database, Executor, IntoArguments, Pool, SqlSafeStr,
@@ -97,6 +98,41 @@ pub fn shorten(s: &str) -> String {
 
 pub fn db_err(context: &str, e: sqlx::Error) -> SourceError {
     SourceError::new(format!("{context}: {}", one_line(&e.to_string())))
+}
+
+/// The pool of every server-backed store: a cockpit must not exhaust a
+/// production database's `max_connections` (ten wall screens are thirty
+/// connections, not three hundred), and idle connections are given back.
+pub fn server_pool_options<DB: Database>() -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout(Some(Duration::from_secs(120)))
+        .max_lifetime(Some(Duration::from_secs(1800)))
+}
+
+/// Connections a cockpit may hold per database.
+pub const MAX_CONNECTIONS: u32 = 3;
+
+/// A pool over `opts`. With `lazy`, nothing connects until the first poll,
+/// so the cockpit starts while the server is down; without, the server is
+/// asked once, directly, because the pool would only say it timed out where
+/// a direct attempt says why (refused, unknown host, bad password).
+pub async fn open_pool<DB: Database>(
+    pool_opts: PoolOptions<DB>,
+    opts: <DB::Connection as Connection>::Options,
+    label: &str,
+    lazy: bool,
+) -> Result<Pool<DB>, SourceError> {
+    if !lazy {
+        let conn = opts
+            .connect()
+            .await
+            .map_err(|e| db_err(&format!("could not connect to {label}"), e))?;
+        let _ = conn.close().await;
+    }
+    Ok(pool_opts.connect_lazy_with(opts))
 }
 
 /// A migrator for embedded `(version, description, sql)` migrations, tracked
