@@ -323,6 +323,22 @@ struct Watch {
 }
 
 impl Watch {
+    /// Opens `url` as the cockpit does (lazily), applies the schema and
+    /// starts polling.
+    async fn open(url: &str) -> Watch {
+        let store = AnyStore::open(
+            url,
+            Open {
+                lazy: true,
+                create: false,
+            },
+        )
+        .await
+        .expect("lazy open");
+        store.migrate().await.expect("migrate");
+        Watch::start(store)
+    }
+
     fn start(store: AnyStore) -> Watch {
         let store = Arc::new(store);
         let (tx, rx) = mpsc::channel(64);
@@ -411,18 +427,7 @@ async fn postgres_recovers_after_its_backends_are_terminated() {
     c.execute(AssertSqlSafe(format!("CREATE DATABASE {dbname}")))
         .await
         .expect("create database");
-    let url = with_database(&admin, &dbname);
-    let store = AnyStore::open(
-        &url,
-        Open {
-            lazy: true,
-            create: false,
-        },
-    )
-    .await
-    .expect("lazy open");
-    store.migrate().await.expect("migrate");
-    let mut watch = Watch::start(store);
+    let mut watch = Watch::open(&with_database(&admin, &dbname)).await;
     watch.until_ok().await;
 
     c.execute(AssertSqlSafe(format!(
@@ -474,17 +479,7 @@ async fn mysql_recovers_after_its_connections_are_killed() {
     let mut u = url::Url::parse(&with_database(&admin, &dbname)).unwrap();
     u.set_username(&user).unwrap();
     u.set_password(Some(&format!("pw-{user}"))).unwrap();
-    let store = AnyStore::open(
-        u.as_str(),
-        Open {
-            lazy: true,
-            create: false,
-        },
-    )
-    .await
-    .expect("lazy open");
-    store.migrate().await.expect("migrate");
-    let mut watch = Watch::start(store);
+    let mut watch = Watch::open(u.as_str()).await;
     watch.until_ok().await;
 
     for host in ["%", "localhost"] {
