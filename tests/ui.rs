@@ -520,3 +520,43 @@ fn sources_down_still_show_in_the_status_bar_at_80_columns() {
         "{status}"
     );
 }
+
+/// Order numbers as long as real platforms write them (the simulator's
+/// `CO20261124-LCBP-000406`, 22 characters) stay whole at 80x24: other
+/// columns give way first.
+#[test]
+fn long_real_order_numbers_are_whole_at_80x24() {
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 0);
+    let orders: Vec<_> = fixtures::stuck_orders(30)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut o)| {
+            o.order_no = format!("CO20261124-LCBP-{i:06}");
+            o
+        })
+        .collect();
+    let at = s.now;
+    update(
+        &mut s,
+        Msg::Orders {
+            at,
+            result: Ok(DetectionSnapshot {
+                as_of: at,
+                orders,
+                ..DetectionSnapshot::default()
+            }),
+        },
+    );
+    let t = text(&draw(&s));
+    let shown: Vec<_> = (s.orders.scroll.offset..s.orders.scroll.offset + s.orders.scroll.page)
+        .filter_map(|i| s.orders.visible_row(i))
+        .collect();
+    assert!(shown.len() >= 8, "{t}");
+    for o in shown {
+        let line = t
+            .lines()
+            .find(|l| l.contains(o.order_no.as_str()))
+            .unwrap_or_else(|| panic!("{} not whole:\n{t}", o.order_no));
+        assert!(line.contains(&format_amount(o.amount_cents)), "{line}");
+    }
+}

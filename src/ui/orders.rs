@@ -120,7 +120,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         // ticket): it is never cut unless it is longer than real ones are.
         {
             let w = widest(&|o| o.order_no.width(), "order");
-            flex(Col::Sorted(OrderColumn::Order), w, w.min(20), 0)
+            flex(Col::Sorted(OrderColumn::Order), w, w.min(32), 0)
         },
         flex(
             Col::Sorted(OrderColumn::Status),
