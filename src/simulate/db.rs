@@ -8,6 +8,7 @@
 
 use super::error::{SimError, one_line};
 use crate::config::mask_secrets;
+use crate::sources::sql::numbered_placeholders;
 use crate::sources::sqlite::time::format_timestamp;
 use chrono::{DateTime, Utc};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -69,23 +70,6 @@ impl From<DateTime<Utc>> for Val {
     }
 }
 
-/// `?` placeholders to `$1, $2, ...` for PostgreSQL. The statements here
-/// are constants with no `?` inside literals.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Binds `vals` onto a query, converting times to the dialect's type.
 macro_rules! bind_vals {
     ($query:expr, $vals:expr, $time:expr) => {{
@@ -133,7 +117,11 @@ macro_rules! dispatch {
     ($self:expr, $sql:expr, $vals:expr, |$q:ident, $ex:ident| $body:expr) => {
         match $self {
             Either::Pg($ex) => {
-                let $q = bind_vals!(sqlx::query(AssertSqlSafe(numbered($sql))), $vals, pg_time);
+                let $q = bind_vals!(
+                    sqlx::query(AssertSqlSafe(numbered_placeholders($sql))),
+                    $vals,
+                    pg_time
+                );
                 $body
             }
             Either::My($ex) => {
@@ -279,7 +267,10 @@ impl Tx {
             }
             Tx::Pg(tx) => {
                 let q = bind_vals!(
-                    sqlx::query(AssertSqlSafe(format!("{} RETURNING id", numbered(sql)))),
+                    sqlx::query(AssertSqlSafe(format!(
+                        "{} RETURNING id",
+                        numbered_placeholders(sql)
+                    ))),
                     vals,
                     pg_time
                 );
@@ -534,14 +525,6 @@ pub fn is_deadlock(e: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            numbered("UPDATE t SET a = ? WHERE b = ? AND c = 'x'"),
-            "UPDATE t SET a = $1 WHERE b = $2 AND c = 'x'"
-        );
-    }
 
     #[tokio::test]
     async fn unsupported_and_bad_urls_are_usage_errors_with_masked_passwords() {

@@ -165,3 +165,37 @@ pub async fn event_alone(
     ];
     db.exec(INSERT_EVENT_IF_ORDER, &vals).await.map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `?` inside a quoted literal would be numbered as a placeholder too
+    /// (`numbered_placeholders` does not parse SQL): none may be there.
+    #[test]
+    fn no_statement_has_a_question_mark_inside_a_literal() {
+        let mut all = vec![
+            INSERT_ORDER,
+            INSERT_EVENT,
+            INSERT_EVENT_IF_ORDER,
+            MOVE_STATUS,
+            HOLD,
+            LOGISTICS_IN_TRANSIT,
+            LOGISTICS_DELIVERED,
+            RESERVE,
+            RESTOCK,
+            TAKE_STOCK,
+            INSERT_LOCK,
+            RELEASE_LOCK,
+            HELD_LOCKS_OF_SKU,
+            LOCK_ROW_FOR_UPDATE,
+        ];
+        for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+            all.extend([upsert_view(d), stock_sku(d), stock_for_update(d)]);
+        }
+        for sql in all {
+            let quoted = sql.split('\'').skip(1).step_by(2);
+            assert!(quoted.clone().all(|lit| !lit.contains('?')), "{sql}");
+        }
+    }
+}
