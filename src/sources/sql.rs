@@ -504,7 +504,7 @@ mod tests {
             numbered_placeholders("UPDATE t SET a = ? WHERE b = ? AND c = 'x'"),
             "UPDATE t SET a = $1 WHERE b = $2 AND c = 'x'"
         );
-        let many = vec!["?"; 11].join(", ");
+        let many = ["?"; 11].join(", ");
         assert!(numbered_placeholders(&many).ends_with("$10, $11"));
     }
 }
