@@ -10,28 +10,24 @@ use super::error::{SimError, one_line};
 use crate::config::mask_secrets;
 use crate::sources::sql::numbered_placeholders;
 use crate::sources::sqlite::time::format_timestamp;
+use crate::sources::store::DbKind;
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Connection, Executor, MySql, Postgres, Row, Sqlite, Transaction};
+use sqlx::{
+    AssertSqlSafe, Connection, Database, Executor, MySql, Pool, Postgres, Row, Sqlite, Transaction,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Postgres,
-    MySql,
-    Sqlite,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "PostgreSQL",
-            Dialect::MySql => "MySQL/MariaDB",
-            Dialect::Sqlite => "SQLite",
-        }
+/// How a dialect is named to the user (progress line, summary).
+pub fn name(kind: DbKind) -> &'static str {
+    match kind {
+        DbKind::Postgres => "PostgreSQL",
+        DbKind::Mysql => "MySQL/MariaDB",
+        DbKind::Sqlite => "SQLite",
     }
 }
 
@@ -167,11 +163,11 @@ pub enum Tx {
 pub const LOCK_WAIT: Duration = Duration::from_secs(1);
 
 impl Db {
-    pub fn dialect(&self) -> Dialect {
+    pub fn kind(&self) -> DbKind {
         match self {
-            Db::Pg(_) => Dialect::Postgres,
-            Db::My(_) => Dialect::MySql,
-            Db::Lite(_) => Dialect::Sqlite,
+            Db::Pg(_) => DbKind::Postgres,
+            Db::My(_) => DbKind::Mysql,
+            Db::Lite(_) => DbKind::Sqlite,
         }
     }
 
@@ -334,84 +330,90 @@ const MAX_CONNECTIONS: u32 = 12;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a pool for `url` (`postgres://`, `mysql://`, `mariadb://` or
-/// `sqlite://`). Errors are one line with the URL masked.
+/// `sqlite://`, the schemes the cockpit's store knows). Errors are one line
+/// with the URL masked.
 pub async fn connect(url: &str) -> Result<Db, SimError> {
     let masked = mask_secrets(url);
     let url = url.trim();
-    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
-    let bad_url = |e: &dyn std::fmt::Display| {
+    let kind = DbKind::of_url(url).map_err(|_| unsupported(url, &masked))?;
+    let bad_url = |e: sqlx::Error| {
         SimError::Usage(format!(
             "bad database URL {masked}: {}",
             one_line(&mask_secrets(&e.to_string()))
         ))
     };
-    let unreachable = |e: &sqlx::Error| {
+    match kind {
+        DbKind::Postgres => {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .application_name("orderdeck simulate")
+                .options([("statement_timeout", "60s")]);
+            open_pool(opts, &masked).await.map(Db::Pg)
+        }
+        DbKind::Mysql => {
+            // sqlx knows MariaDB by the mysql:// scheme only.
+            let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+            let opts = MySqlConnectOptions::from_str(&format!("mysql:{rest}")).map_err(bad_url)?;
+            open_pool(opts, &masked).await.map(Db::My)
+        }
+        DbKind::Sqlite => {
+            // The schema must be there already, so the file must too.
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .create_if_missing(false)
+                .busy_timeout(Duration::from_secs(10));
+            open_sqlite(opts, &masked).await.map(Db::Lite)
+        }
+    }
+}
+
+/// A URL whose scheme is none of the databases': simulate names the
+/// scheme it was given and the ones it takes.
+fn unsupported(url: &str, masked: &str) -> SimError {
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    SimError::Usage(if scheme.is_empty() {
+        "empty database URL (use postgres://, mysql://, mariadb:// or sqlite://)".into()
+    } else {
+        format!(
+            "database URL {masked}: unsupported scheme {scheme:?} (use postgres://, mysql://, mariadb:// or sqlite://)"
+        )
+    })
+}
+
+/// A server's pool, after one probe connection says whether it answers.
+async fn open_pool<DB: Database>(
+    opts: <DB::Connection as Connection>::Options,
+    masked: &str,
+) -> Result<Pool<DB>, SimError> {
+    let unreachable = |e: sqlx::Error| {
         SimError::Unreachable(format!(
             "database {masked} unreachable: {}; is the server running and are the URL and credentials right?",
             one_line(&mask_secrets(&e.to_string()))
         ))
     };
-    match scheme.as_str() {
-        "postgres" | "postgresql" => {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| bad_url(&e))?
-                .application_name("orderdeck simulate")
-                .options([("statement_timeout", "60s")]);
-            probe::<sqlx::PgConnection>(&opts)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            PgPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Db::Pg)
-                .map_err(|e| unreachable(&e))
-        }
-        "mysql" | "mariadb" => {
-            // sqlx knows MariaDB by the mysql:// scheme only.
-            let rest = &url[scheme.len()..];
-            let opts =
-                MySqlConnectOptions::from_str(&format!("mysql{rest}")).map_err(|e| bad_url(&e))?;
-            probe::<sqlx::MySqlConnection>(&opts)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            MySqlPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Db::My)
-                .map_err(|e| unreachable(&e))
-        }
-        "sqlite" => {
-            // The schema must be there already, so the file must too.
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| bad_url(&e))?
-                .create_if_missing(false)
-                .busy_timeout(Duration::from_secs(10));
-            // SQLite has one writer: one connection serialises the consumers
-            // instead of failing them with SQLITE_BUSY.
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts)
-                .await
-                .map(Db::Lite)
-                .map_err(|e| {
-                    SimError::Usage(format!(
-                        "SQLite database {masked}: {}; create it with `orderdeck db migrate --database-url {masked}` first",
-                        one_line(&e.to_string())
-                    ))
-                })
-        }
-        "" => Err(SimError::Usage(
-            "empty database URL (use postgres://, mysql://, mariadb:// or sqlite://)".into(),
-        )),
-        other => Err(SimError::Usage(format!(
-            "database URL {masked}: unsupported scheme {other:?} (use postgres://, mysql://, mariadb:// or sqlite://)"
-        ))),
-    }
+    probe::<DB::Connection>(&opts).await.map_err(unreachable)?;
+    PoolOptions::<DB>::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(opts)
+        .await
+        .map_err(unreachable)
+}
+
+/// SQLite has one writer: one connection serialises the consumers instead
+/// of failing them with SQLITE_BUSY.
+async fn open_sqlite(opts: SqliteConnectOptions, masked: &str) -> Result<SqlitePool, SimError> {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(opts)
+        .await
+        .map_err(|e| {
+            SimError::Usage(format!(
+                "SQLite database {masked}: {}; create it with `orderdeck db migrate --database-url {masked}` first",
+                one_line(&e.to_string())
+            ))
+        })
 }
 
 /// One connection first: a pool retries a refused connection until its

@@ -43,7 +43,5 @@ impl From<crate::topology::DeclareError> for SimError {
     }
 }
 
-/// Collapses an error message to one line.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+/// Collapses an error message to one line, as the store's messages are.
+pub(crate) use crate::sources::sql::one_line;

@@ -11,7 +11,7 @@
 //! consumer turns into publishes, acks and nacks.
 
 use super::args::ChaosSet;
-use super::db::{Db, Dialect, is_deadlock, is_lock_conflict};
+use super::db::{Db, is_deadlock, is_lock_conflict};
 use super::front::NewOrder;
 use super::message::{LogisticsStatus, Msg, Step};
 use super::sql::{self, Halt, OrderTx, Stamp};
@@ -98,10 +98,6 @@ impl Shop {
         &self.db
     }
 
-    fn dialect(&self) -> Dialect {
-        self.db.dialect()
-    }
-
     fn roll(&self, p: f64) -> bool {
         match self.rng.lock() {
             Ok(mut r) => r.random_bool(p.clamp(0.0, 1.0)),
@@ -141,7 +137,7 @@ impl Shop {
             order_no: &o.order_no,
             at,
         };
-        let mut tx = OrderTx::new(tx, self.dialect(), stamp);
+        let mut tx = OrderTx::new(tx, self.db.kind(), stamp);
         let ordered = format!(
             "buyer {} ordered {} x {} for {}",
             o.buyer_id,
@@ -305,7 +301,7 @@ impl Shop {
     }
 
     async fn sync_inventory(&self, m: &Msg) -> Result<Outcome, Halt> {
-        let d = self.dialect();
+        let d = self.db.kind();
         let mut tx = self.begin(m).await?;
         let at = tx.stamp().at;
         tx.tx().set_lock_wait().await?;
@@ -603,7 +599,7 @@ fn trade_no(at: DateTime<Utc>, id: i64) -> String {
 
 /// Stocks the catalogue's SKUs that have no `inventory` row yet.
 pub async fn stock_shelves(db: &Db, products: &[Product]) -> Result<(), sqlx::Error> {
-    let sql = sql::stock_sku(db.dialect());
+    let sql = sql::stock_sku(db.kind());
     for p in products {
         db.exec(sql, &[p.sku.clone().into(), p.on_hand.into()])
             .await?;

@@ -2,8 +2,9 @@
 //! placeholders (numbered for PostgreSQL by [`db`](super::db)); only the
 //! upserts and row locks differ per dialect.
 
-use super::db::{Db, Dialect, Tx, Val};
+use super::db::{Db, Tx, Val};
 use super::message::Msg;
+use crate::sources::store::DbKind;
 use chrono::{DateTime, Utc};
 
 pub const INSERT_ORDER: &str = "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents, status, payment_status, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, 'pending_review', 'unpaid', ?, ?)";
@@ -22,12 +23,12 @@ pub const MOVE_STATUS: &str = "UPDATE orders SET status = ?, status_changed_at =
 
 pub const HOLD: &str = "UPDATE orders SET hold_reason = 'risk', held_at = ? WHERE id = ?";
 
-pub fn upsert_view(d: Dialect) -> &'static str {
+pub fn upsert_view(d: DbKind) -> &'static str {
     match d {
-        Dialect::MySql => {
+        DbKind::Mysql => {
             "INSERT INTO order_views (order_id, system, status, observed_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE status = VALUES(status), observed_at = VALUES(observed_at)"
         }
-        Dialect::Postgres | Dialect::Sqlite => {
+        DbKind::Postgres | DbKind::Sqlite => {
             "INSERT INTO order_views (order_id, system, status, observed_at) VALUES (?, ?, ?, ?) ON CONFLICT (order_id, system) DO UPDATE SET status = excluded.status, observed_at = excluded.observed_at"
         }
     }
@@ -38,12 +39,12 @@ pub const LOGISTICS_IN_TRANSIT: &str = "UPDATE order_views SET status = 'in_tran
 pub const LOGISTICS_DELIVERED: &str = "UPDATE order_views SET status = 'delivered', observed_at = ? WHERE order_id = ? AND system = 'logistics' AND status IN ('pending', 'in_transit') AND order_id IN (SELECT id FROM orders WHERE order_no = ?)";
 
 /// Stocks a SKU unless it is stocked already (earlier runs keep their stock).
-pub fn stock_sku(d: Dialect) -> &'static str {
+pub fn stock_sku(d: DbKind) -> &'static str {
     match d {
-        Dialect::MySql => {
+        DbKind::Mysql => {
             "INSERT INTO inventory (sku, on_hand, reserved) VALUES (?, ?, 0) ON DUPLICATE KEY UPDATE sku = sku"
         }
-        Dialect::Postgres | Dialect::Sqlite => {
+        DbKind::Postgres | DbKind::Sqlite => {
             "INSERT INTO inventory (sku, on_hand, reserved) VALUES (?, ?, 0) ON CONFLICT (sku) DO NOTHING"
         }
     }
@@ -51,10 +52,10 @@ pub fn stock_sku(d: Dialect) -> &'static str {
 
 /// The SKU's stock row, locked until the transaction ends (SQLite locks the
 /// whole database on the first write instead).
-pub fn stock_for_update(d: Dialect) -> &'static str {
+pub fn stock_for_update(d: DbKind) -> &'static str {
     match d {
-        Dialect::Sqlite => "SELECT on_hand, reserved FROM inventory WHERE sku = ?",
-        Dialect::Postgres | Dialect::MySql => {
+        DbKind::Sqlite => "SELECT on_hand, reserved FROM inventory WHERE sku = ?",
+        DbKind::Postgres | DbKind::Mysql => {
             "SELECT on_hand, reserved FROM inventory WHERE sku = ? FOR UPDATE"
         }
     }
@@ -135,18 +136,18 @@ impl From<sqlx::Error> for Halt {
 /// alike, and the app's view follows the status the step moved it to.
 pub struct OrderTx<'a> {
     tx: Tx,
-    dialect: Dialect,
+    dialect: DbKind,
     stamp: Stamp<'a>,
     moved_to: Option<&'a str>,
 }
 
 impl<'a> OrderTx<'a> {
     pub async fn begin(db: &Db, stamp: Stamp<'a>) -> Result<Self, sqlx::Error> {
-        Ok(OrderTx::new(db.begin().await?, db.dialect(), stamp))
+        Ok(OrderTx::new(db.begin().await?, db.kind(), stamp))
     }
 
     /// Goes on in `tx` (e.g. the transaction that inserted the order).
-    pub fn new(tx: Tx, dialect: Dialect, stamp: Stamp<'a>) -> Self {
+    pub fn new(tx: Tx, dialect: DbKind, stamp: Stamp<'a>) -> Self {
         OrderTx {
             tx,
             dialect,
@@ -253,7 +254,7 @@ mod tests {
             HELD_LOCKS_OF_SKU,
             LOCK_ROW_FOR_UPDATE,
         ];
-        for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+        for d in [DbKind::Postgres, DbKind::Mysql, DbKind::Sqlite] {
             all.extend([upsert_view(d), stock_sku(d), stock_for_update(d)]);
         }
         for sql in all {
