@@ -12,10 +12,10 @@ use crate::sources::sql::numbered_placeholders;
 use crate::sources::sqlite::time::format_timestamp;
 use crate::sources::store::DbKind;
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
 use sqlx::pool::PoolOptions;
-use sqlx::postgres::{PgConnectOptions, PgPool};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
 use sqlx::{
     AssertSqlSafe, Connection, Database, Executor, MySql, Pool, Postgres, Row, Sqlite, Transaction,
 };
@@ -92,22 +92,6 @@ fn lite_time(t: DateTime<Utc>) -> String {
     format_timestamp(t)
 }
 
-/// Integer columns of one row; INT columns decode as `i32`, BIGINT as `i64`.
-macro_rules! ints_of {
-    ($row:expr) => {{
-        let row = $row;
-        let mut out = Vec::with_capacity(row.len());
-        for i in 0..row.len() {
-            let v = match row.try_get::<i64, _>(i) {
-                Ok(v) => v,
-                Err(_) => i64::from(row.try_get::<i32, _>(i)?),
-            };
-            out.push(v);
-        }
-        out
-    }};
-}
-
 /// Runs one statement against an executor of each dialect.
 macro_rules! dispatch {
     ($self:expr, $sql:expr, $vals:expr, |$q:ident, $ex:ident| $body:expr) => {
@@ -141,6 +125,40 @@ enum Either<P, M, L> {
     Pg(P),
     My(M),
     Lite(L),
+}
+
+/// What runs a statement is a pool or a transaction's connection; the
+/// statement runs the same on either.
+impl<'c, P, M, L> Either<P, M, L>
+where
+    P: Executor<'c, Database = Postgres>,
+    M: Executor<'c, Database = MySql>,
+    L: Executor<'c, Database = Sqlite>,
+{
+    async fn exec(self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
+        dispatch!(self, sql, vals, |q, ex| Ok(q
+            .execute(ex)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn fetch_ints(self, sql: &str, vals: &[Val]) -> Result<Vec<Vec<i64>>, sqlx::Error> {
+        dispatch!(self, sql, vals, |q, ex| {
+            let mut rows = Vec::new();
+            for row in q.fetch_all(ex).await? {
+                // INT columns decode as `i32`, BIGINT as `i64`.
+                let mut ints = Vec::with_capacity(row.len());
+                for i in 0..row.len() {
+                    ints.push(match row.try_get::<i64, _>(i) {
+                        Ok(v) => v,
+                        Err(_) => i64::from(row.try_get::<i32, _>(i)?),
+                    });
+                }
+                rows.push(ints);
+            }
+            Ok(rows)
+        })
+    }
 }
 
 /// A connection pool to the simulated shop's database.
@@ -189,21 +207,12 @@ impl Db {
 
     /// Runs one statement on its own; returns the rows affected.
     pub async fn exec(&self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, ex| Ok(q
-            .execute(ex)
-            .await?
-            .rows_affected()))
+        self.either().exec(sql, vals).await
     }
 
     /// The integer columns of every row.
     pub async fn fetch_ints(&self, sql: &str, vals: &[Val]) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, ex| {
-            let mut rows = Vec::new();
-            for row in q.fetch_all(ex).await? {
-                rows.push(ints_of!(&row));
-            }
-            Ok(rows)
-        })
+        self.either().fetch_ints(sql, vals).await
     }
 
     pub async fn close(&self) {
@@ -216,25 +225,16 @@ impl Db {
 }
 
 impl Tx {
-    fn either(
-        &mut self,
-    ) -> Either<
-        &mut Transaction<'static, Postgres>,
-        &mut Transaction<'static, MySql>,
-        &mut Transaction<'static, Sqlite>,
-    > {
+    fn either(&mut self) -> Either<&mut PgConnection, &mut MySqlConnection, &mut SqliteConnection> {
         match self {
-            Tx::Pg(t) => Either::Pg(t),
-            Tx::My(t) => Either::My(t),
-            Tx::Lite(t) => Either::Lite(t),
+            Tx::Pg(t) => Either::Pg(&mut **t),
+            Tx::My(t) => Either::My(&mut **t),
+            Tx::Lite(t) => Either::Lite(&mut **t),
         }
     }
 
     pub async fn exec(&mut self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, tx| Ok(q
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()))
+        self.either().exec(sql, vals).await
     }
 
     /// The integer columns of every row.
@@ -243,13 +243,7 @@ impl Tx {
         sql: &str,
         vals: &[Val],
     ) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, tx| {
-            let mut rows = Vec::new();
-            for row in q.fetch_all(&mut **tx).await? {
-                rows.push(ints_of!(&row));
-            }
-            Ok(rows)
-        })
+        self.either().fetch_ints(sql, vals).await
     }
 
     /// Runs an `INSERT` and returns the new row's `id`: `RETURNING id` where
