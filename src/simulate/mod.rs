@@ -348,7 +348,7 @@ async fn place_orders(
                 let text = error::one_line(&e.to_string());
                 Stats::bump(&stats.order_errors);
                 stats.note_error(&format!("placing an order: {text}"));
-                if failures == 1 || failures.is_power_of_two() {
+                if error::worth_logging(failures) {
                     tracing::warn!(error = %text, failures, "simulate: placing an order failed");
                 }
             }
