@@ -53,6 +53,19 @@ fn run_cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Runs `orderdeck simulate` on a database and a broker, with `more` options.
+fn run_simulate(database_url: &str, amqp_url: &str, more: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "simulate",
+        "--database-url",
+        database_url,
+        "--amqp-url",
+        amqp_url,
+    ];
+    args.extend_from_slice(more);
+    run_cli(&args)
+}
+
 fn env_or(key: &str, default: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| default.to_string())
 }
@@ -322,15 +335,11 @@ async fn simulate(spec: SimulateSpec) -> Summary {
 
 #[test]
 fn an_unreachable_database_exits_3_with_one_masked_line() {
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
+    let (code, _, err) = run_simulate(
         "postgres://shop:s3cret@127.0.0.1:1/shop",
-        "--amqp-url",
         "amqp://guest:hunter2@127.0.0.1:1",
-        "--duration",
-        "5s",
-    ]);
+        &["--duration", "5s"],
+    );
     assert_eq!(code, 3, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -361,24 +370,14 @@ fn an_unreachable_broker_exits_3_with_one_masked_line() {
 
 #[test]
 fn bad_options_are_usage_errors() {
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
+    let (code, _, err) = run_simulate(
         "sqlite://x.db",
-        "--amqp-url",
         "amqp://h",
-        "--chaos",
-        "bank-500,bank-404",
-    ]);
+        &["--chaos", "bank-500,bank-404"],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown chaos profile \"bank-404\""), "{err}");
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
-        "oracle://scott:tiger@db/x",
-        "--amqp-url",
-        "amqp://h",
-    ]);
+    let (code, _, err) = run_simulate("oracle://scott:tiger@db/x", "amqp://h", &[]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("unsupported scheme") && !err.contains("tiger"),
@@ -702,15 +701,7 @@ async fn broker_declare_is_idempotent_and_names_a_mismatch() {
 #[ignore = "needs services"]
 async fn a_database_without_the_schema_is_a_usage_error() {
     let db = TestDb::postgres(false).await;
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
-        db.url(),
-        "--amqp-url",
-        &amqp_url(),
-        "--duration",
-        "2s",
-    ]);
+    let (code, _, err) = run_simulate(db.url(), &amqp_url(), &["--duration", "2s"]);
     db.drop_all().await;
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
