@@ -285,16 +285,16 @@ mod tests {
 
     #[test]
     fn simulate_options_have_defaults_and_bounds() {
-        let cli = Cli::try_parse_from([
+        let base = [
             "orderdeck",
             "simulate",
             "--database-url",
-            "postgres://x@h/db",
+            "sqlite://x.db",
             "--amqp-url",
             "amqp://h",
-        ])
-        .unwrap();
-        match cli.command {
+        ];
+        let parse = |more: &[&str]| Cli::try_parse_from(base.iter().chain(more));
+        match parse(&[]).unwrap().command {
             Some(Command::Simulate(a)) => {
                 assert_eq!(a.rate, 5.0);
                 assert_eq!(a.duration, Duration::from_secs(300));
@@ -303,13 +303,7 @@ mod tests {
             }
             other => panic!("parsed as {other:?}"),
         }
-        let cli = Cli::try_parse_from([
-            "orderdeck",
-            "simulate",
-            "--database-url",
-            "sqlite://x.db",
-            "--amqp-url",
-            "amqp://h",
+        let cli = parse(&[
             "--chaos",
             "bank-500,consumer-down:settlement",
             "--duration",
@@ -328,22 +322,13 @@ mod tests {
             }
             other => panic!("parsed as {other:?}"),
         }
-        let base = [
-            "orderdeck",
-            "simulate",
-            "--database-url",
-            "sqlite://x.db",
-            "--amqp-url",
-            "amqp://h",
-        ];
         for bad in [
             ["--rate", "500"],
             ["--duration", "3h"],
             ["--chaos", "bank-404"],
             ["--backdate", "150"],
         ] {
-            let args = base.iter().chain(bad.iter());
-            let e = Cli::try_parse_from(args).unwrap_err().to_string();
+            let e = parse(&bad).unwrap_err().to_string();
             assert!(
                 e.contains("out of range") || e.contains("unknown chaos profile"),
                 "{bad:?}: {e}"

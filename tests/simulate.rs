@@ -14,7 +14,7 @@
 
 use assert_cmd::Command;
 use chrono::Utc;
-use orderdeck::runbook::{Dialect as RuleDialect, Runbook};
+use orderdeck::runbook::Runbook;
 use orderdeck::simulate::args::ChaosSet;
 use orderdeck::simulate::front::Front;
 use orderdeck::simulate::message::Msg;
@@ -23,6 +23,7 @@ use orderdeck::simulate::stats::Stats;
 use orderdeck::simulate::{SimulateSpec, Summary, db};
 use orderdeck::sources::OrderStore;
 use orderdeck::sources::sqlite::SqliteStore;
+use orderdeck::sources::store::{AnyStore, Open};
 use orderdeck::topology::{self, DeclareError, Topology};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -51,6 +52,19 @@ fn run_cli(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `orderdeck simulate` on a database and a broker, with `more` options.
+fn run_simulate(database_url: &str, amqp_url: &str, more: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "simulate",
+        "--database-url",
+        database_url,
+        "--amqp-url",
+        amqp_url,
+    ];
+    args.extend_from_slice(more);
+    run_cli(&args)
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -86,161 +100,101 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}{}_{nanos}", std::process::id())
 }
 
-/// The count of rows each built-in rule reports at `now`, by rule id.
-async fn rule_counts(db: &TestDb) -> BTreeMap<String, usize> {
-    let now = Utc::now();
-    let mut out = BTreeMap::new();
-    for rule in Runbook::builtin().enabled() {
-        let dialect = match db {
-            TestDb::Pg { .. } => RuleDialect::Postgres,
-            TestDb::My { .. } => RuleDialect::Mysql,
-        };
-        let bound = rule.bound_sql(dialect).expect("built-in rule binds");
-        let n = match db {
-            TestDb::Pg { pool, .. } => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(bound.sql.clone()));
-                for p in &bound.params {
-                    q = match p.as_str() {
-                        "cutoff" => q.bind(rule.cutoff(now)),
-                        "now" => q.bind(now),
-                        _ => q.bind(5000_i64),
-                    };
-                }
-                q.fetch_all(pool).await.map(|r| r.len())
-            }
-            TestDb::My { pool, .. } => {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(bound.sql.clone()));
-                for p in &bound.params {
-                    q = match p.as_str() {
-                        "cutoff" => q.bind(rule.cutoff(now).naive_utc()),
-                        "now" => q.bind(now.naive_utc()),
-                        _ => q.bind(5000_i64),
-                    };
-                }
-                q.fetch_all(pool).await.map(|r| r.len())
-            }
-        }
-        .unwrap_or_else(|e| panic!("rule {}: {e}", rule.id));
-        out.insert(rule.id.clone(), n);
+/// How many orders each enabled built-in rule finds now, through the
+/// cockpit's own detection; a rule that finds none is there with 0.
+async fn detected(store: &impl OrderStore) -> BTreeMap<String, usize> {
+    let snap = store.detect(Utc::now()).await.expect("detection runs");
+    assert!(snap.rule_errors.is_empty(), "{:?}", snap.rule_errors);
+    let mut out: BTreeMap<String, usize> = Runbook::builtin()
+        .enabled()
+        .map(|rule| (rule.id.clone(), 0))
+        .collect();
+    for o in snap.orders {
+        *out.entry(o.rule_id).or_insert(0) += 1;
     }
     out
 }
 
-/// A fresh PostgreSQL schema or MariaDB database with the reference schema.
-enum TestDb {
-    Pg {
-        admin: sqlx::PgPool,
-        pool: sqlx::PgPool,
-        url: String,
-        schema: String,
-    },
-    My {
-        admin: sqlx::MySqlPool,
-        pool: sqlx::MySqlPool,
-        url: String,
-        name: String,
-    },
+/// The number a `SELECT COUNT(*) ...` with no parameters returns.
+async fn count(db: &db::Db, sql: &str) -> i64 {
+    let rows = db
+        .fetch_ints(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.first().and_then(|r| r.first()).copied().expect(sql)
+}
+
+/// A fresh PostgreSQL schema or MariaDB database, optionally migrated by
+/// the cockpit's store, which also detects in it.
+struct TestDb {
+    admin: db::Db,
+    db: db::Db,
+    store: AnyStore,
+    url: String,
+    /// The statement that removes the schema or database.
+    drop: String,
 }
 
 impl TestDb {
     async fn postgres(migrate: bool) -> TestDb {
         let base = pg_url();
-        let admin = sqlx::PgPool::connect(&base).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL at {base} unreachable (set ORDERDECK_TEST_PG_URL): {e}")
-        });
         let schema = unique("sim_");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let pool = sqlx::PgPool::connect(&url)
-            .await
-            .expect("connect to schema");
-        if migrate {
-            sqlx::raw_sql(include_str!(
-                "../migrations/postgres/0001_reference_schema.sql"
-            ))
-            .execute(&pool)
-            .await
-            .expect("reference schema");
-        }
-        TestDb::Pg {
-            admin,
-            pool,
-            url,
-            schema,
-        }
+        let create = format!("CREATE SCHEMA {schema}");
+        let drop = format!("DROP SCHEMA {schema} CASCADE");
+        TestDb::create(&base, &create, url, drop, migrate).await
     }
 
     async fn mariadb() -> TestDb {
         let base = mysql_url();
-        let admin = sqlx::MySqlPool::connect(&base).await.unwrap_or_else(|e| {
-            panic!("MariaDB at {base} unreachable (set ORDERDECK_TEST_MYSQL_URL): {e}")
-        });
         let name = unique("sim_");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .expect("create database");
         let mut u = url::Url::parse(&base).expect("MySQL URL");
         u.set_path(&format!("/{name}"));
         // simulate maps mariadb:// to mysql://; use that spelling here.
         let url = u.as_str().replacen("mysql://", "mariadb://", 1);
-        let pool = sqlx::MySqlPool::connect(u.as_str())
+        let create = format!("CREATE DATABASE {name}");
+        let drop = format!("DROP DATABASE {name}");
+        TestDb::create(&base, &create, url, drop, true).await
+    }
+
+    /// Runs `create` on the server at `base`, then opens `url` inside it.
+    async fn create(base: &str, create: &str, url: String, drop: String, migrate: bool) -> TestDb {
+        let admin = db::connect(base).await.unwrap_or_else(|e| {
+            panic!("{e} (set ORDERDECK_TEST_PG_URL or ORDERDECK_TEST_MYSQL_URL)")
+        });
+        admin.exec(create, &[]).await.expect(create);
+        let store = AnyStore::open(&url, Open::default())
             .await
-            .expect("connect to database");
-        sqlx::raw_sql(include_str!(
-            "../migrations/mysql/0001_reference_schema.sql"
-        ))
-        .execute(&pool)
-        .await
-        .expect("reference schema");
-        TestDb::My {
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+        if migrate {
+            store.migrate().await.expect("reference schema");
+        }
+        let db = db::connect(&url)
+            .await
+            .expect("connect to the test database");
+        TestDb {
             admin,
-            pool,
+            db,
+            store,
             url,
-            name,
+            drop,
         }
     }
 
     fn url(&self) -> &str {
-        match self {
-            TestDb::Pg { url, .. } | TestDb::My { url, .. } => url,
-        }
+        &self.url
     }
 
-    async fn count(&self, sql: &'static str) -> i64 {
-        match self {
-            TestDb::Pg { pool, .. } => sqlx::query_scalar(sql).fetch_one(pool).await,
-            TestDb::My { pool, .. } => sqlx::query_scalar(sql).fetch_one(pool).await,
-        }
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    async fn count(&self, sql: &str) -> i64 {
+        count(&self.db, sql).await
     }
 
     async fn drop_all(self) {
-        match self {
-            TestDb::Pg {
-                admin,
-                pool,
-                schema,
-                ..
-            } => {
-                pool.close().await;
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                    .execute(&admin)
-                    .await;
-            }
-            TestDb::My {
-                admin, pool, name, ..
-            } => {
-                pool.close().await;
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
-                    .execute(&admin)
-                    .await;
-            }
-        }
+        self.store.close().await;
+        self.db.close().await;
+        let _ = self.admin.exec(&self.drop, &[]).await;
+        self.admin.close().await;
     }
 }
 
@@ -322,15 +276,11 @@ async fn simulate(spec: SimulateSpec) -> Summary {
 
 #[test]
 fn an_unreachable_database_exits_3_with_one_masked_line() {
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
+    let (code, _, err) = run_simulate(
         "postgres://shop:s3cret@127.0.0.1:1/shop",
-        "--amqp-url",
         "amqp://guest:hunter2@127.0.0.1:1",
-        "--duration",
-        "5s",
-    ]);
+        &["--duration", "5s"],
+    );
     assert_eq!(code, 3, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -361,24 +311,14 @@ fn an_unreachable_broker_exits_3_with_one_masked_line() {
 
 #[test]
 fn bad_options_are_usage_errors() {
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
+    let (code, _, err) = run_simulate(
         "sqlite://x.db",
-        "--amqp-url",
         "amqp://h",
-        "--chaos",
-        "bank-500,bank-404",
-    ]);
+        &["--chaos", "bank-500,bank-404"],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown chaos profile \"bank-404\""), "{err}");
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
-        "oracle://scott:tiger@db/x",
-        "--amqp-url",
-        "amqp://h",
-    ]);
+    let (code, _, err) = run_simulate("oracle://scott:tiger@db/x", "amqp://h", &[]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("unsupported scheme") && !err.contains("tiger"),
@@ -461,23 +401,6 @@ async fn sqlite_shop(
     (dir, store, shop, lp)
 }
 
-async fn detected(store: &SqliteStore) -> BTreeMap<String, usize> {
-    let snap = store.detect(Utc::now()).await.unwrap();
-    assert!(snap.rule_errors.is_empty(), "{:?}", snap.rule_errors);
-    let mut out = BTreeMap::new();
-    for o in snap.orders {
-        *out.entry(o.rule_id).or_insert(0) += 1;
-    }
-    out
-}
-
-async fn sqlite_count(store: &SqliteStore, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn bank_500_risk_and_an_expired_erp_certificate_make_ghosts_and_zombies() {
     let chaos = ChaosSet {
@@ -492,27 +415,27 @@ async fn bank_500_risk_and_an_expired_erp_certificate_make_ghosts_and_zombies() 
     // bank-500 dead-letters payment callbacks; nothing else fails.
     assert!(!lp.dead.is_empty());
     assert!(lp.dead.iter().all(|m| m.step.queue() == "payment.callback"));
-    let pending = sqlite_count(
-        &store,
+    let pending = count(
+        shop.db(),
         "SELECT COUNT(*) FROM orders WHERE status = 'pending_review'",
     )
     .await;
     assert_eq!(pending as usize, lp.dead.len());
-    let held = sqlite_count(
-        &store,
+    let held = count(
+        shop.db(),
         "SELECT COUNT(*) FROM orders WHERE hold_reason = 'risk' AND held_at IS NOT NULL",
     )
     .await;
     assert!(held > 0, "no order was held");
-    let erp_failed = sqlite_count(
-        &store,
+    let erp_failed = count(
+        shop.db(),
         "SELECT COUNT(*) FROM order_views WHERE system = 'erp' AND status = 'failed'",
     )
     .await;
     assert!(erp_failed > 0);
     assert_eq!(
-        sqlite_count(
-            &store,
+        count(
+            shop.db(),
             "SELECT COUNT(*) FROM orders WHERE status IN ('shipped', 'delivered', 'settled')"
         )
         .await,
@@ -524,15 +447,9 @@ async fn bank_500_risk_and_an_expired_erp_certificate_make_ghosts_and_zombies() 
         "zombie.risk_hold",
         "zombie.processing_24h",
     ] {
-        assert!(
-            found.get(rule).copied().unwrap_or(0) > 0,
-            "{rule} not detected: {found:?}"
-        );
+        assert!(found[rule] > 0, "{rule} not detected: {found:?}");
     }
-    assert_eq!(
-        found.get("ghost.pending_review").copied(),
-        Some(lp.dead.len())
-    );
+    assert_eq!(found["ghost.pending_review"], lp.dead.len());
 }
 
 #[tokio::test]
@@ -543,14 +460,11 @@ async fn a_logistics_outage_splits_app_and_logistics_until_the_consumer_is_back(
     lp.run(&shop).await;
     assert!(!lp.waiting.is_empty(), "no logistics update waited");
     let found = detected(&store).await;
-    let split = found
-        .get("split.delivered_vs_in_transit")
-        .copied()
-        .unwrap_or(0);
+    let split = found["split.delivered_vs_in_transit"];
     assert!(split > 0, "{found:?}");
     // Settlement waits for the carrier's proof of delivery.
-    let delivered = sqlite_count(
-        &store,
+    let delivered = count(
+        shop.db(),
         "SELECT COUNT(*) FROM orders WHERE status = 'delivered'",
     )
     .await;
@@ -561,19 +475,15 @@ async fn a_logistics_outage_splits_app_and_logistics_until_the_consumer_is_back(
     lp.queue.extend(lp.waiting.drain(..));
     lp.run(&shop).await;
     let found = detected(&store).await;
-    assert_eq!(
-        found.get("split.delivered_vs_in_transit"),
-        None,
-        "{found:?}"
-    );
-    let settled = sqlite_count(
-        &store,
+    assert_eq!(found["split.delivered_vs_in_transit"], 0, "{found:?}");
+    let settled = count(
+        shop.db(),
         "SELECT COUNT(*) FROM orders WHERE status = 'settled'",
     )
     .await;
     assert_eq!(settled as usize, split);
-    let lagging = sqlite_count(
-        &store,
+    let lagging = count(
+        shop.db(),
         "SELECT COUNT(*) FROM order_views WHERE system = 'logistics' AND status <> 'delivered'",
     )
     .await;
@@ -587,10 +497,7 @@ async fn an_inventory_consumer_outage_leaves_paid_orders_unsynced() {
     lp.down = vec!["inventory.sync"];
     lp.run(&shop).await;
     let found = detected(&store).await;
-    let ghosts = found
-        .get("ghost.paid_no_inventory_sync")
-        .copied()
-        .unwrap_or(0);
+    let ghosts = found["ghost.paid_no_inventory_sync"];
     assert!(ghosts > 0, "{found:?}");
     assert_eq!(ghosts, lp.waiting.len());
     // A duplicate delivery after the fact is harmless: the order moved on.
@@ -601,7 +508,7 @@ async fn an_inventory_consumer_outage_leaves_paid_orders_unsynced() {
     for m in &again {
         assert_eq!(shop.handle(m).await, Outcome::Stale);
     }
-    let locks = sqlite_count(&store, "SELECT COUNT(*) FROM inventory_locks").await;
+    let locks = count(shop.db(), "SELECT COUNT(*) FROM inventory_locks").await;
     assert_eq!(
         locks as usize,
         again.len(),
@@ -611,7 +518,8 @@ async fn an_inventory_consumer_outage_leaves_paid_orders_unsynced() {
 
 #[tokio::test]
 async fn a_leftover_message_from_another_database_touches_nothing() {
-    let (_dir, store, shop, mut lp) = sqlite_shop(ChaosSet::default(), ErpLink::healthy(), 3).await;
+    let (_dir, _store, shop, mut lp) =
+        sqlite_shop(ChaosSet::default(), ErpLink::healthy(), 3).await;
     // Same ids, other order numbers: messages a run against another
     // database left in the queues.
     let foreign: Vec<Msg> = lp
@@ -629,11 +537,11 @@ async fn a_leftover_message_from_another_database_touches_nothing() {
         });
         assert_eq!(shop.handle(&notify).await, Outcome::Done(Vec::new()));
     }
-    let events = sqlite_count(&store, "SELECT COUNT(*) FROM order_events WHERE kind NOT IN ('order_created', 'checkout_submitted')").await;
+    let events = count(shop.db(), "SELECT COUNT(*) FROM order_events WHERE kind NOT IN ('order_created', 'checkout_submitted')").await;
     assert_eq!(events, 0);
     lp.run(&shop).await;
-    let settled = sqlite_count(
-        &store,
+    let settled = count(
+        shop.db(),
         "SELECT COUNT(*) FROM orders WHERE status IN ('settled', 'cancelled')",
     )
     .await;
@@ -702,15 +610,7 @@ async fn broker_declare_is_idempotent_and_names_a_mismatch() {
 #[ignore = "needs services"]
 async fn a_database_without_the_schema_is_a_usage_error() {
     let db = TestDb::postgres(false).await;
-    let (code, _, err) = run_cli(&[
-        "simulate",
-        "--database-url",
-        db.url(),
-        "--amqp-url",
-        &amqp_url(),
-        "--duration",
-        "2s",
-    ]);
+    let (code, _, err) = run_simulate(db.url(), &amqp_url(), &["--duration", "2s"]);
     db.drop_all().await;
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -741,7 +641,7 @@ async fn bank_risk_and_outage(db: TestDb) {
             peak = peak.max(ready(&conn, &t.queue("logistics.updates")).await);
         }
         if started.elapsed() > Duration::from_millis(secs * 1000 * 50 / 100) && split_seen == 0 {
-            split_seen = rule_counts(&db).await["split.delivered_vs_in_transit"];
+            split_seen = detected(&db.store).await["split.delivered_vs_in_transit"];
         }
     }
     let summary = run.await.expect("simulate task");
@@ -783,7 +683,7 @@ async fn bank_risk_and_outage(db: TestDb) {
     );
     // The rules find the ghosts and the held orders (half of the orders are
     // backdated past the thresholds).
-    let found = rule_counts(&db).await;
+    let found = detected(&db.store).await;
     assert!(found["ghost.pending_review"] > 0, "{found:?}");
     assert!(found["zombie.risk_hold"] > 0, "{found:?}");
     teardown(&conn, &t).await;
@@ -807,7 +707,7 @@ async fn deadlock_and_erp(db: TestDb) {
     // and never synced, which the ghost rule finds.
     let dlq = ready(&conn, &t.dlq("inventory.sync")).await;
     assert!(dlq > 0, "{summary}");
-    let found = rule_counts(&db).await;
+    let found = detected(&db.store).await;
     assert!(
         found["ghost.paid_no_inventory_sync"] > 0,
         "{found:?}\n{summary}"
@@ -870,11 +770,9 @@ async fn sqlite_through_the_broker() {
         ready(&conn, &t.dlq("payment.callback")).await > 0,
         "{summary}"
     );
-    let settled = sqlite_count(
-        &store,
-        "SELECT COUNT(*) FROM orders WHERE status = 'settled'",
-    )
-    .await;
+    let db = db::connect(&url).await.unwrap();
+    let settled = count(&db, "SELECT COUNT(*) FROM orders WHERE status = 'settled'").await;
+    db.close().await;
     assert!(settled > 0, "{summary}");
     // Deadlocks need row locks, which SQLite has not.
     let e = orderdeck::simulate::run(

@@ -43,7 +43,7 @@ pub async fn hold_hot_rows(db: Db, sku: String, stats: Arc<Stats>, cancel: Cance
             }
             Err(e) => {
                 failures += 1;
-                if failures == 1 || failures.is_power_of_two() {
+                if super::error::worth_logging(failures) {
                     tracing::warn!(error = %e, failures, "simulate: the deadlock holder could not lock the hot rows");
                 }
                 // Do not spin on a database that refuses.
@@ -59,7 +59,7 @@ pub async fn hold_hot_rows(db: Db, sku: String, stats: Arc<Stats>, cancel: Cance
 async fn hold_stock_row(db: &Db, sku: &str, cancel: &CancellationToken) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     tx.set_lock_wait().await?;
-    tx.fetch_ints(sql::stock_for_update(db.dialect()), &[sku.into()])
+    tx.fetch_ints(sql::stock_for_update(db.kind()), &[sku.into()])
         .await?;
     tokio::select! {
         _ = cancel.cancelled() => {}

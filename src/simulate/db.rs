@@ -8,29 +8,26 @@
 
 use super::error::{SimError, one_line};
 use crate::config::mask_secrets;
+use crate::sources::sql::numbered_placeholders;
 use crate::sources::sqlite::time::format_timestamp;
+use crate::sources::store::DbKind;
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Connection, Executor, MySql, Postgres, Row, Sqlite, Transaction};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool, SqlitePoolOptions};
+use sqlx::{
+    AssertSqlSafe, Connection, Database, Executor, MySql, Pool, Postgres, Row, Sqlite, Transaction,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Postgres,
-    MySql,
-    Sqlite,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "PostgreSQL",
-            Dialect::MySql => "MySQL/MariaDB",
-            Dialect::Sqlite => "SQLite",
-        }
+/// How a dialect is named to the user (progress line, summary).
+pub fn name(kind: DbKind) -> &'static str {
+    match kind {
+        DbKind::Postgres => "PostgreSQL",
+        DbKind::Mysql => "MySQL/MariaDB",
+        DbKind::Sqlite => "SQLite",
     }
 }
 
@@ -69,23 +66,6 @@ impl From<DateTime<Utc>> for Val {
     }
 }
 
-/// `?` placeholders to `$1, $2, ...` for PostgreSQL. The statements here
-/// are constants with no `?` inside literals.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push('$');
-            out.push_str(&n.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// Binds `vals` onto a query, converting times to the dialect's type.
 macro_rules! bind_vals {
     ($query:expr, $vals:expr, $time:expr) => {{
@@ -112,28 +92,16 @@ fn lite_time(t: DateTime<Utc>) -> String {
     format_timestamp(t)
 }
 
-/// Integer columns of one row; INT columns decode as `i32`, BIGINT as `i64`.
-macro_rules! ints_of {
-    ($row:expr) => {{
-        let row = $row;
-        let mut out = Vec::with_capacity(row.len());
-        for i in 0..row.len() {
-            let v = match row.try_get::<i64, _>(i) {
-                Ok(v) => v,
-                Err(_) => i64::from(row.try_get::<i32, _>(i)?),
-            };
-            out.push(v);
-        }
-        out
-    }};
-}
-
 /// Runs one statement against an executor of each dialect.
 macro_rules! dispatch {
     ($self:expr, $sql:expr, $vals:expr, |$q:ident, $ex:ident| $body:expr) => {
         match $self {
             Either::Pg($ex) => {
-                let $q = bind_vals!(sqlx::query(AssertSqlSafe(numbered($sql))), $vals, pg_time);
+                let $q = bind_vals!(
+                    sqlx::query(AssertSqlSafe(numbered_placeholders($sql))),
+                    $vals,
+                    pg_time
+                );
                 $body
             }
             Either::My($ex) => {
@@ -159,6 +127,40 @@ enum Either<P, M, L> {
     Lite(L),
 }
 
+/// What runs a statement is a pool or a transaction's connection; the
+/// statement runs the same on either.
+impl<'c, P, M, L> Either<P, M, L>
+where
+    P: Executor<'c, Database = Postgres>,
+    M: Executor<'c, Database = MySql>,
+    L: Executor<'c, Database = Sqlite>,
+{
+    async fn exec(self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
+        dispatch!(self, sql, vals, |q, ex| Ok(q
+            .execute(ex)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn fetch_ints(self, sql: &str, vals: &[Val]) -> Result<Vec<Vec<i64>>, sqlx::Error> {
+        dispatch!(self, sql, vals, |q, ex| {
+            let mut rows = Vec::new();
+            for row in q.fetch_all(ex).await? {
+                // INT columns decode as `i32`, BIGINT as `i64`.
+                let mut ints = Vec::with_capacity(row.len());
+                for i in 0..row.len() {
+                    ints.push(match row.try_get::<i64, _>(i) {
+                        Ok(v) => v,
+                        Err(_) => i64::from(row.try_get::<i32, _>(i)?),
+                    });
+                }
+                rows.push(ints);
+            }
+            Ok(rows)
+        })
+    }
+}
+
 /// A connection pool to the simulated shop's database.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -179,11 +181,11 @@ pub enum Tx {
 pub const LOCK_WAIT: Duration = Duration::from_secs(1);
 
 impl Db {
-    pub fn dialect(&self) -> Dialect {
+    pub fn kind(&self) -> DbKind {
         match self {
-            Db::Pg(_) => Dialect::Postgres,
-            Db::My(_) => Dialect::MySql,
-            Db::Lite(_) => Dialect::Sqlite,
+            Db::Pg(_) => DbKind::Postgres,
+            Db::My(_) => DbKind::Mysql,
+            Db::Lite(_) => DbKind::Sqlite,
         }
     }
 
@@ -205,21 +207,12 @@ impl Db {
 
     /// Runs one statement on its own; returns the rows affected.
     pub async fn exec(&self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, ex| Ok(q
-            .execute(ex)
-            .await?
-            .rows_affected()))
+        self.either().exec(sql, vals).await
     }
 
     /// The integer columns of every row.
     pub async fn fetch_ints(&self, sql: &str, vals: &[Val]) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, ex| {
-            let mut rows = Vec::new();
-            for row in q.fetch_all(ex).await? {
-                rows.push(ints_of!(&row));
-            }
-            Ok(rows)
-        })
+        self.either().fetch_ints(sql, vals).await
     }
 
     pub async fn close(&self) {
@@ -232,25 +225,16 @@ impl Db {
 }
 
 impl Tx {
-    fn either(
-        &mut self,
-    ) -> Either<
-        &mut Transaction<'static, Postgres>,
-        &mut Transaction<'static, MySql>,
-        &mut Transaction<'static, Sqlite>,
-    > {
+    fn either(&mut self) -> Either<&mut PgConnection, &mut MySqlConnection, &mut SqliteConnection> {
         match self {
-            Tx::Pg(t) => Either::Pg(t),
-            Tx::My(t) => Either::My(t),
-            Tx::Lite(t) => Either::Lite(t),
+            Tx::Pg(t) => Either::Pg(&mut **t),
+            Tx::My(t) => Either::My(&mut **t),
+            Tx::Lite(t) => Either::Lite(&mut **t),
         }
     }
 
     pub async fn exec(&mut self, sql: &str, vals: &[Val]) -> Result<u64, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, tx| Ok(q
-            .execute(&mut **tx)
-            .await?
-            .rows_affected()))
+        self.either().exec(sql, vals).await
     }
 
     /// The integer columns of every row.
@@ -259,13 +243,7 @@ impl Tx {
         sql: &str,
         vals: &[Val],
     ) -> Result<Vec<Vec<i64>>, sqlx::Error> {
-        dispatch!(self.either(), sql, vals, |q, tx| {
-            let mut rows = Vec::new();
-            for row in q.fetch_all(&mut **tx).await? {
-                rows.push(ints_of!(&row));
-            }
-            Ok(rows)
-        })
+        self.either().fetch_ints(sql, vals).await
     }
 
     /// Runs an `INSERT` and returns the new row's `id`: `RETURNING id` where
@@ -279,7 +257,10 @@ impl Tx {
             }
             Tx::Pg(tx) => {
                 let q = bind_vals!(
-                    sqlx::query(AssertSqlSafe(format!("{} RETURNING id", numbered(sql)))),
+                    sqlx::query(AssertSqlSafe(format!(
+                        "{} RETURNING id",
+                        numbered_placeholders(sql)
+                    ))),
                     vals,
                     pg_time
                 );
@@ -343,84 +324,90 @@ const MAX_CONNECTIONS: u32 = 12;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Opens a pool for `url` (`postgres://`, `mysql://`, `mariadb://` or
-/// `sqlite://`). Errors are one line with the URL masked.
+/// `sqlite://`, the schemes the cockpit's store knows). Errors are one line
+/// with the URL masked.
 pub async fn connect(url: &str) -> Result<Db, SimError> {
     let masked = mask_secrets(url);
     let url = url.trim();
-    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
-    let bad_url = |e: &dyn std::fmt::Display| {
+    let kind = DbKind::of_url(url).map_err(|_| unsupported(url, &masked))?;
+    let bad_url = |e: sqlx::Error| {
         SimError::Usage(format!(
             "bad database URL {masked}: {}",
             one_line(&mask_secrets(&e.to_string()))
         ))
     };
-    let unreachable = |e: &sqlx::Error| {
+    match kind {
+        DbKind::Postgres => {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .application_name("orderdeck simulate")
+                .options([("statement_timeout", "60s")]);
+            open_pool(opts, &masked).await.map(Db::Pg)
+        }
+        DbKind::Mysql => {
+            // sqlx knows MariaDB by the mysql:// scheme only.
+            let rest = url.split_once(':').map_or("", |(_, rest)| rest);
+            let opts = MySqlConnectOptions::from_str(&format!("mysql:{rest}")).map_err(bad_url)?;
+            open_pool(opts, &masked).await.map(Db::My)
+        }
+        DbKind::Sqlite => {
+            // The schema must be there already, so the file must too.
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .create_if_missing(false)
+                .busy_timeout(Duration::from_secs(10));
+            open_sqlite(opts, &masked).await.map(Db::Lite)
+        }
+    }
+}
+
+/// A URL whose scheme is none of the databases': simulate names the
+/// scheme it was given and the ones it takes.
+fn unsupported(url: &str, masked: &str) -> SimError {
+    let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+    SimError::Usage(if scheme.is_empty() {
+        "empty database URL (use postgres://, mysql://, mariadb:// or sqlite://)".into()
+    } else {
+        format!(
+            "database URL {masked}: unsupported scheme {scheme:?} (use postgres://, mysql://, mariadb:// or sqlite://)"
+        )
+    })
+}
+
+/// A server's pool, after one probe connection says whether it answers.
+async fn open_pool<DB: Database>(
+    opts: <DB::Connection as Connection>::Options,
+    masked: &str,
+) -> Result<Pool<DB>, SimError> {
+    let unreachable = |e: sqlx::Error| {
         SimError::Unreachable(format!(
             "database {masked} unreachable: {}; is the server running and are the URL and credentials right?",
             one_line(&mask_secrets(&e.to_string()))
         ))
     };
-    match scheme.as_str() {
-        "postgres" | "postgresql" => {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| bad_url(&e))?
-                .application_name("orderdeck simulate")
-                .options([("statement_timeout", "60s")]);
-            probe::<sqlx::PgConnection>(&opts)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            PgPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Db::Pg)
-                .map_err(|e| unreachable(&e))
-        }
-        "mysql" | "mariadb" => {
-            // sqlx knows MariaDB by the mysql:// scheme only.
-            let rest = &url[scheme.len()..];
-            let opts =
-                MySqlConnectOptions::from_str(&format!("mysql{rest}")).map_err(|e| bad_url(&e))?;
-            probe::<sqlx::MySqlConnection>(&opts)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            MySqlPoolOptions::new()
-                .max_connections(MAX_CONNECTIONS)
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Db::My)
-                .map_err(|e| unreachable(&e))
-        }
-        "sqlite" => {
-            // The schema must be there already, so the file must too.
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| bad_url(&e))?
-                .create_if_missing(false)
-                .busy_timeout(Duration::from_secs(10));
-            // SQLite has one writer: one connection serialises the consumers
-            // instead of failing them with SQLITE_BUSY.
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts)
-                .await
-                .map(Db::Lite)
-                .map_err(|e| {
-                    SimError::Usage(format!(
-                        "SQLite database {masked}: {}; create it with `orderdeck db migrate --database-url {masked}` first",
-                        one_line(&e.to_string())
-                    ))
-                })
-        }
-        "" => Err(SimError::Usage(
-            "empty database URL (use postgres://, mysql://, mariadb:// or sqlite://)".into(),
-        )),
-        other => Err(SimError::Usage(format!(
-            "database URL {masked}: unsupported scheme {other:?} (use postgres://, mysql://, mariadb:// or sqlite://)"
-        ))),
-    }
+    probe::<DB::Connection>(&opts).await.map_err(unreachable)?;
+    PoolOptions::<DB>::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(opts)
+        .await
+        .map_err(unreachable)
+}
+
+/// SQLite has one writer: one connection serialises the consumers instead
+/// of failing them with SQLITE_BUSY.
+async fn open_sqlite(opts: SqliteConnectOptions, masked: &str) -> Result<SqlitePool, SimError> {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(opts)
+        .await
+        .map_err(|e| {
+            SimError::Usage(format!(
+                "SQLite database {masked}: {}; create it with `orderdeck db migrate --database-url {masked}` first",
+                one_line(&e.to_string())
+            ))
+        })
 }
 
 /// One connection first: a pool retries a refused connection until its
@@ -534,14 +521,6 @@ pub fn is_deadlock(e: &sqlx::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn placeholders_are_numbered_for_postgres() {
-        assert_eq!(
-            numbered("UPDATE t SET a = ? WHERE b = ? AND c = 'x'"),
-            "UPDATE t SET a = $1 WHERE b = $2 AND c = 'x'"
-        );
-    }
 
     #[tokio::test]
     async fn unsupported_and_bad_urls_are_usage_errors_with_masked_passwords() {

@@ -43,7 +43,11 @@ impl From<crate::topology::DeclareError> for SimError {
     }
 }
 
-/// Collapses an error message to one line.
-pub(crate) fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Collapses an error message to one line, as the store's messages are.
+pub(crate) use crate::sources::sql::one_line;
+
+/// Whether the `n`th failure in a row is worth a log line: the 1st, 2nd,
+/// 4th, 8th…, so a server that stays away does not flood the log.
+pub(crate) fn worth_logging(n: u32) -> bool {
+    n.is_power_of_two()
 }

@@ -30,10 +30,10 @@ pub use stats::Summary;
 
 use crate::config::mask_secrets;
 use crate::sources::sim::catalog::HOT_SKU;
+use crate::sources::store::DbKind;
 use crate::topology::{self, Topology};
 use amqp::{Publisher, QueueProbe};
 use consumer::{CONSUMERS, Consumers, Context};
-use db::Dialect;
 use front::Front;
 use shop::{ErpLink, Shop};
 use stats::{Outage, Stats};
@@ -75,7 +75,7 @@ pub async fn run(
         db.close().await;
         return Err(e);
     }
-    if spec.chaos.deadlock && db.dialect() == Dialect::Sqlite {
+    if spec.chaos.deadlock && db.kind() == DbKind::Sqlite {
         db.close().await;
         return Err(SimError::Usage(
             "chaos deadlock needs row locks: use a PostgreSQL or MySQL/MariaDB database (SQLite locks the whole file)".into(),
@@ -190,7 +190,7 @@ async fn drive(
             spec.rate,
             args::format_duration(spec.duration),
             mask_secrets(&spec.database_url),
-            db.dialect().name(),
+            db::name(db.kind()),
             mask_secrets(&spec.amqp_url),
             spec.chaos,
             spec.seed
@@ -348,7 +348,7 @@ async fn place_orders(
                 let text = error::one_line(&e.to_string());
                 Stats::bump(&stats.order_errors);
                 stats.note_error(&format!("placing an order: {text}"));
-                if failures == 1 || failures.is_power_of_two() {
+                if error::worth_logging(failures) {
                     tracing::warn!(error = %text, failures, "simulate: placing an order failed");
                 }
             }

@@ -370,22 +370,28 @@ where
 /// PostgreSQL here, so each is spelled once.
 fn statement<DB: Backend>(sql: &'static str) -> sqlx::SqlStr {
     match DB::DIALECT {
-        Dialect::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 8);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            AssertSqlSafe(out).into_sql_str()
-        }
+        Dialect::Postgres => AssertSqlSafe(numbered_placeholders(sql)).into_sql_str(),
         Dialect::Sqlite | Dialect::Mysql => sql.into_sql_str(),
     }
+}
+
+/// `?` placeholders to PostgreSQL's `$1, $2, ...`, so a fixed statement is
+/// written once for every dialect. For orderdeck's own statements only:
+/// every `?` is taken for a placeholder, even inside a quoted literal or a
+/// comment, and none of those statements has one there.
+pub fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn stuck_order<DB: Backend>(rule: &Rule, row: &DB::Row) -> Result<StuckOrder, String> {
@@ -526,5 +532,15 @@ mod tests {
             statement::<sqlx::MySql>("SELECT a FROM t WHERE x = ?").as_str(),
             "SELECT a FROM t WHERE x = ?"
         );
+    }
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        assert_eq!(
+            numbered_placeholders("UPDATE t SET a = ? WHERE b = ? AND c = 'x'"),
+            "UPDATE t SET a = $1 WHERE b = $2 AND c = 'x'"
+        );
+        let many = ["?"; 11].join(", ");
+        assert!(numbered_placeholders(&many).ends_with("$10, $11"));
     }
 }
