@@ -43,20 +43,6 @@ impl From<bool> for Val {
     }
 }
 
-fn numbered(sql: &str) -> String {
-    let mut out = String::new();
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 macro_rules! bind_all {
     ($q:expr, $args:expr, $time:expr, $bool:expr) => {{
         let mut q = $q;
@@ -86,7 +72,9 @@ impl Db {
                     .rows_affected()
             }
             Db::Postgres(p) => {
-                let q = sqlx::query(AssertSqlSafe(numbered(sql)));
+                let q = sqlx::query(AssertSqlSafe(
+                    orderdeck::sources::sql::numbered_placeholders(sql),
+                ));
                 bind_all!(q, args, |t| t, |b| b)
                     .execute(p)
                     .await
@@ -118,7 +106,7 @@ impl Db {
             Db::Postgres(p) => {
                 let q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(format!(
                     "{} RETURNING id",
-                    numbered(sql)
+                    orderdeck::sources::sql::numbered_placeholders(sql)
                 )));
                 bind_all!(q, args, |t| t, |b| b)
                     .fetch_one(p)
