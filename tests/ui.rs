@@ -560,3 +560,19 @@ fn long_real_order_numbers_are_whole_at_80x24() {
         assert!(line.contains(&format_amount(o.amount_cents)), "{line}");
     }
 }
+
+/// With both badges up at 80 columns the program name and the data ages
+/// give way, but each source keeps its health dot.
+#[test]
+fn healthy_sources_keep_their_dot_when_the_status_bar_is_full() {
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 10);
+    s.env.demo = None;
+    s.env.name = "drill-eu".into();
+    s.env.read_only = true;
+    let t = text(&draw(&s));
+    let status = t.lines().next().unwrap_or_default();
+    assert!(status.contains("READ-ONLY"), "{status}");
+    assert!(status.contains("db ●"), "{status}");
+    assert!(status.contains("mq ●"), "{status}");
+    assert!(status.contains("zombie"), "family counts stay: {status}");
+}

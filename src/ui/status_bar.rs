@@ -92,14 +92,19 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let mut total: usize = segments.iter().map(Segment::width).sum();
     let mut by_priority: Vec<usize> = (0..segments.len()).collect();
     by_priority.sort_by_key(|&i| std::cmp::Reverse((segments[i].priority, i)));
+    // One pass from the least important: shorten what has a short form,
+    // drop what has none; then drop whatever is still too much.
     for i in by_priority {
         if total <= budget {
             break;
         }
-        if let Some(short) = segments[i].compact.take() {
-            total -= segments[i].width();
-            segments[i].spans = short;
-            total += segments[i].width();
+        total -= segments[i].width();
+        match segments[i].compact.take() {
+            Some(short) => {
+                segments[i].spans = short;
+                total += segments[i].width();
+            }
+            None => keep[i] = false,
         }
     }
     while total > budget {
@@ -140,9 +145,12 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
         Level::Warn => "◐",
         Level::Error => "✖",
     };
-    let short = match summary.split_once(':') {
-        Some((head, _)) => head.to_string(),
-        None => summary.clone(),
+    // Short forms: a healthy source keeps only its dot, a sick one says
+    // `down` or `stale 14s` (the reason is on the message line).
+    let short = match (level, summary.split_once(':')) {
+        (Level::Info, _) => String::new(),
+        (_, Some((head, _))) => format!(" {head}"),
+        (_, None) => format!(" {summary}"),
     };
     let summary = text::cell(&summary, 40, false).trim_end().to_string();
     let label = Span::styled(format!("{} ", src.label), p.muted);
@@ -152,6 +160,6 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
             Span::styled(format!("{dot} {summary}"), style),
         ],
         priority: 2,
-        compact: Some(vec![label, Span::styled(format!("{dot} {short}"), style)]),
+        compact: Some(vec![label, Span::styled(format!("{dot}{short}"), style)]),
     }
 }
