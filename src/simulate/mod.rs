@@ -328,8 +328,7 @@ async fn place_orders(
     } else {
         args::MIN_RATE
     };
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut tick = crate::sources::poller::ticker(Duration::from_secs_f64(1.0 / rate));
     let mut failures = 0u32;
     loop {
         tokio::select! {

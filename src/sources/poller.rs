@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-fn ticker(every: Duration) -> tokio::time::Interval {
+/// An interval that skips missed ticks instead of bursting to catch up:
+/// work that overran its slot must not be followed by a pile of repeats.
+pub(crate) fn ticker(every: Duration) -> tokio::time::Interval {
     let mut t = tokio::time::interval(every);
     t.set_missed_tick_behavior(MissedTickBehavior::Skip);
     t

@@ -86,8 +86,7 @@ pub async fn start(
                 tracing::warn!(error = %e, "simulator warm-up failed");
             },
         }
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut tick = super::poller::ticker(TICK);
         let mut failures = 0u32;
         loop {
             tokio::select! {
