@@ -277,6 +277,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_user_runbook_file_overrides_adds_or_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let builtin = Runbook::builtin();
+        // No file at the default place: the built-in rules, no warning.
+        let absent = dir.path().join("runbook.toml");
+        let (rb, warning) = Runbook::with_user_file(None, Some(&absent));
+        assert_eq!(rb.rules.len(), builtin.rules.len());
+        assert_eq!(warning, None);
+        // A file the user named must exist.
+        let (rb, warning) = Runbook::with_user_file(Some(&absent), None);
+        assert_eq!(rb.rules.len(), builtin.rules.len());
+        let w = warning.expect("a warning");
+        assert!(
+            w.contains("runbook.toml") && w.contains("built-in rules only"),
+            "{w}"
+        );
+        // A good file: one rule disabled, one added.
+        std::fs::write(
+            &absent,
+            r#"
+[[rule]]
+id = "zombie.risk_hold"
+family = "zombie"
+title = "off here"
+enabled = false
+sql = "SELECT 1"
+
+[[rule]]
+id = "ghost.created_stuck"
+family = "ghost"
+title = "Created, never submitted"
+threshold_minutes = 60
+sql = "SELECT id AS order_id FROM orders WHERE status = 'created' AND created_at < :cutoff LIMIT :limit"
+"#,
+        )
+        .unwrap();
+        let (rb, warning) = Runbook::with_user_file(None, Some(&absent));
+        assert_eq!(warning, None);
+        assert!(rb.rule("ghost.created_stuck").is_some());
+        assert!(rb.enabled().all(|r| r.id != "zombie.risk_hold"));
+        assert_eq!(rb.enabled().count(), builtin.rules.len());
+        // A broken file: one line with where, and the built-in rules run.
+        std::fs::write(&absent, "[[rule]]\nid = 3\n").unwrap();
+        let (rb, warning) = Runbook::with_user_file(None, Some(&absent));
+        assert_eq!(rb.rules.len(), builtin.rules.len());
+        let w = warning.expect("a warning");
+        assert!(!w.contains('\n') && w.contains("runbook.toml"), "{w}");
+    }
+
+    #[test]
     fn builtin_parses_and_covers_every_family() {
         let rb = Runbook::parse(DEFAULT_RUNBOOK, "runbooks/default.toml").unwrap();
         for f in Family::ALL {
