@@ -4,15 +4,15 @@
 
 use super::SourceError;
 use super::sql::{
-    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, one_line, open_pool, server_pool_options,
-    shorten,
+    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, is_null, one_line, open_pool,
+    server_pool_options, shorten,
 };
 use super::sqlite::time::parse_timestamp;
 use crate::runbook::Dialect;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
-use sqlx::{Executor, MySql, Row, ValueRef};
+use sqlx::{Executor, MySql, Row};
 use std::str::FromStr;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -75,13 +75,6 @@ impl SqlStore<MySql> {
             ))
         })
     }
-}
-
-fn is_null(row: &MySqlRow, col: &str) -> Result<bool, String> {
-    Ok(row
-        .try_get_raw(col)
-        .map_err(|_| format!("column {col} is missing from the result"))?
-        .is_null())
 }
 
 /// Text of a string cell, whether the server calls it text or binary (a

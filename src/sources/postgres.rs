@@ -3,15 +3,15 @@
 
 use super::SourceError;
 use super::sql::{
-    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, one_line, open_pool, server_pool_options,
-    shorten,
+    Backend, BoundQuery, STATEMENT_TIMEOUT, SqlStore, is_null, one_line, open_pool,
+    server_pool_options, shorten,
 };
 use super::sqlite::time::parse_timestamp;
 use crate::runbook::Dialect;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgRow};
-use sqlx::{Postgres, Row, ValueRef};
+use sqlx::{Postgres, Row};
 use std::str::FromStr;
 
 const MIGRATIONS: &[(i64, &str, &str)] = &[(
@@ -67,14 +67,6 @@ impl SqlStore<Postgres> {
             ))
         })
     }
-}
-
-fn missing(col: &str) -> String {
-    format!("column {col} is missing from the result")
-}
-
-fn is_null(row: &PgRow, col: &str) -> Result<bool, String> {
-    Ok(row.try_get_raw(col).map_err(|_| missing(col))?.is_null())
 }
 
 impl Backend for Postgres {

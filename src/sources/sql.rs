@@ -96,6 +96,19 @@ pub fn shorten(s: &str) -> String {
     out
 }
 
+/// Whether a cell is NULL; a column the rule's SQL did not return is an
+/// error naming it.
+pub fn is_null<R: sqlx::Row>(row: &R, col: &str) -> Result<bool, String>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+{
+    use sqlx::ValueRef;
+    Ok(row
+        .try_get_raw(col)
+        .map_err(|_| format!("column {col} is missing from the result"))?
+        .is_null())
+}
+
 pub fn db_err(context: &str, e: sqlx::Error) -> SourceError {
     SourceError::new(format!("{context}: {}", one_line(&e.to_string())))
 }
