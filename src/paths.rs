@@ -38,3 +38,8 @@ pub fn data_dir() -> Option<PathBuf> {
 pub fn default_runbook_path() -> Option<PathBuf> {
     project().map(|p| p.config_dir().join("runbook.toml"))
 }
+
+/// The local remediation audit trail: `~/.local/share/orderdeck/audit.jsonl`.
+pub fn audit_log_path() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("audit.jsonl"))
+}

@@ -14,7 +14,9 @@ use std::fmt;
 use std::path::Path;
 use toml::Spanned;
 
-pub use params::{BoundSql, Dialect, ParamError, rewrite};
+pub use params::{BoundSql, Dialect, ParamError, rewrite, rewrite_lists};
+
+use crate::remedy::spec::{HealSpec, RawHeal, RawRemediation, Remediation};
 
 /// The runbook compiled into the binary.
 pub const DEFAULT_RUNBOOK: &str = include_str!("../runbooks/default.toml");
@@ -41,6 +43,10 @@ pub const RULE_COLUMNS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Runbook {
     pub rules: Vec<Rule>,
+    /// Fixes, by id (see `crate::remedy::spec`).
+    pub remediations: Vec<Remediation>,
+    /// How `heal` treats zombie orders.
+    pub heal: Option<HealSpec>,
 }
 
 /// One detection rule.
@@ -106,6 +112,9 @@ impl std::error::Error for RunbookError {}
 struct RawRunbook {
     #[serde(default)]
     rule: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    remediation: Vec<Spanned<RawRemediation>>,
+    heal: Option<Spanned<RawHeal>>,
 }
 
 #[derive(Deserialize)]
@@ -248,7 +257,34 @@ impl Runbook {
                 enabled: r.enabled,
             });
         }
-        Ok(Runbook { rules })
+        let mut remediations: Vec<Remediation> = Vec::new();
+        for spanned in raw.remediation {
+            let start = spanned.span().start;
+            let raw = spanned.into_inner();
+            if remediations.iter().any(|r| r.id == raw.id()) {
+                return Err(at(
+                    start,
+                    format!("duplicate remediation id {:?}", raw.id()),
+                ));
+            }
+            remediations.push(raw.build().map_err(|e| at(start, e))?);
+        }
+        let heal = match raw.heal {
+            Some(h) => {
+                let start = h.span().start;
+                Some(h.into_inner().build().map_err(|e| at(start, e))?)
+            }
+            None => None,
+        };
+        Ok(Runbook {
+            rules,
+            remediations,
+            heal,
+        })
+    }
+
+    pub fn remediation(&self, id: &str) -> Option<&Remediation> {
+        self.remediations.iter().find(|r| r.id == id)
     }
 
     /// The user's rules replace built-in ones with the same id (in place) and
@@ -259,6 +295,15 @@ impl Runbook {
                 Some(slot) => *slot = rule,
                 None => self.rules.push(rule),
             }
+        }
+        for r in user.remediations {
+            match self.remediations.iter_mut().find(|x| x.id == r.id) {
+                Some(slot) => *slot = r,
+                None => self.remediations.push(r),
+            }
+        }
+        if user.heal.is_some() {
+            self.heal = user.heal;
         }
         self
     }

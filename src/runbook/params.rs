@@ -65,6 +65,19 @@ fn is_ident(b: u8) -> bool {
 /// For `?` dialects a raw `?` outside literals and comments is refused too,
 /// since it would shift every bound value.
 pub fn rewrite(sql: &str, dialect: Dialect, allowed: &[&str]) -> Result<BoundSql, ParamError> {
+    rewrite_lists(sql, dialect, allowed, &[])
+}
+
+/// [`rewrite`], where each `(name, n)` in `lists` is a list parameter: every
+/// occurrence becomes `n` placeholders (`IN (:order_ids)` → `IN (?, ?, ?)`)
+/// and `params` names it `n` times in a row, to bind the list's items in
+/// order. `n` must be at least 1 (`IN ()` is not SQL).
+pub fn rewrite_lists(
+    sql: &str,
+    dialect: Dialect,
+    allowed: &[&str],
+    lists: &[(&str, usize)],
+) -> Result<BoundSql, ParamError> {
     let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 16);
     let mut params: Vec<String> = Vec::new();
@@ -159,12 +172,28 @@ pub fn rewrite(sql: &str, dialect: Dialect, allowed: &[&str]) -> Result<BoundSql
                             ));
                         }
                         out.push_str(&sql[copied..i]);
-                        match dialect {
-                            Dialect::Sqlite | Dialect::Mysql => {
+                        let list = lists.iter().find(|(l, _)| *l == name).map(|(_, n)| *n);
+                        match (dialect, list) {
+                            (_, Some(n)) => {
+                                for k in 0..n.max(1) {
+                                    if k > 0 {
+                                        out.push_str(", ");
+                                    }
+                                    params.push(name.to_string());
+                                    match dialect {
+                                        Dialect::Postgres => {
+                                            out.push('$');
+                                            out.push_str(&params.len().to_string());
+                                        }
+                                        Dialect::Sqlite | Dialect::Mysql => out.push('?'),
+                                    }
+                                }
+                            }
+                            (Dialect::Sqlite | Dialect::Mysql, None) => {
                                 out.push('?');
                                 params.push(name.to_string());
                             }
-                            Dialect::Postgres => {
+                            (Dialect::Postgres, None) => {
                                 let n = match params.iter().position(|p| p == name) {
                                     Some(p) => p + 1,
                                     None => {
@@ -206,6 +235,36 @@ fn find_quote_end(bytes: &[u8], mut i: usize, quote: u8) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn list_parameters_expand_to_one_placeholder_per_item() {
+        let sql = "UPDATE t SET at = :now WHERE id IN (:order_ids) AND x IN (:order_ids)";
+        let b = rewrite_lists(
+            sql,
+            Dialect::Postgres,
+            &["now", "order_ids"],
+            &[("order_ids", 3)],
+        )
+        .unwrap();
+        assert_eq!(
+            b.sql,
+            "UPDATE t SET at = $1 WHERE id IN ($2, $3, $4) AND x IN ($5, $6, $7)"
+        );
+        assert_eq!(b.params.iter().filter(|p| *p == "order_ids").count(), 6);
+        let b = rewrite_lists(
+            sql,
+            Dialect::Mysql,
+            &["now", "order_ids"],
+            &[("order_ids", 2)],
+        )
+        .unwrap();
+        assert_eq!(
+            b.sql,
+            "UPDATE t SET at = ? WHERE id IN (?, ?) AND x IN (?, ?)"
+        );
+        assert_eq!(b.params.len(), 5);
+    }
+
     use super::*;
 
     const ALL: &[&str] = &["cutoff", "limit", "order_id"];

@@ -101,6 +101,12 @@ impl Backend for MySql {
     fn bind_text(q: BoundQuery<'_, Self>, v: String) -> BoundQuery<'_, Self> {
         q.bind(v)
     }
+    fn bind_opt_text(q: BoundQuery<'_, Self>, v: Option<String>) -> BoundQuery<'_, Self> {
+        q.bind(v)
+    }
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
 
     fn opt_int(row: &MySqlRow, col: &str) -> Result<Option<i64>, String> {
         if is_null(row, col)? {

@@ -82,6 +82,12 @@ impl Backend for Postgres {
     fn bind_text(q: BoundQuery<'_, Self>, v: String) -> BoundQuery<'_, Self> {
         q.bind(v)
     }
+    fn bind_opt_text(q: BoundQuery<'_, Self>, v: Option<String>) -> BoundQuery<'_, Self> {
+        q.bind(v)
+    }
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
 
     // PostgreSQL checks types strictly (an INT4 is not an i64), and users'
     // schemas differ from the reference one: each accepted spelling is tried.

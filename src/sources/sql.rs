@@ -50,6 +50,9 @@ pub trait Backend: Database + Sized {
     fn bind_time(q: BoundQuery<'_, Self>, t: DateTime<Utc>) -> BoundQuery<'_, Self>;
     fn bind_int(q: BoundQuery<'_, Self>, v: i64) -> BoundQuery<'_, Self>;
     fn bind_text(q: BoundQuery<'_, Self>, v: String) -> BoundQuery<'_, Self>;
+    fn bind_opt_text(q: BoundQuery<'_, Self>, v: Option<String>) -> BoundQuery<'_, Self>;
+    /// Rows an INSERT/UPDATE/DELETE reported as affected.
+    fn rows_affected(done: &Self::QueryResult) -> u64;
 
     /// Cells of rows whose SQL the user may have written: checked at run
     /// time, every failure naming the column.

@@ -147,6 +147,12 @@ impl Backend for Sqlite {
     fn bind_text(q: BoundQuery<'_, Self>, v: String) -> BoundQuery<'_, Self> {
         q.bind(v)
     }
+    fn bind_opt_text(q: BoundQuery<'_, Self>, v: Option<String>) -> BoundQuery<'_, Self> {
+        q.bind(v)
+    }
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
+    }
     fn opt_int(row: &SqliteRow, col: &str) -> Result<Option<i64>, String> {
         decode::opt_int(row, col)
     }

@@ -53,7 +53,7 @@ struct State {
     down: Option<(String, Instant)>,
 }
 
-pub(super) struct Link {
+pub(crate) struct Link {
     uri: AMQPUri,
     /// `host:port/vhost`, for messages (no user, no password).
     endpoint: String,
@@ -73,7 +73,7 @@ enum Probe {
 }
 
 impl Link {
-    pub(super) fn new(
+    pub(crate) fn new(
         url: &str,
         vhost_setting: &str,
         connection_name: &str,
@@ -146,6 +146,11 @@ impl Link {
         })
     }
 
+    /// The parsed URI (with credentials: never shown).
+    pub(crate) fn uri(&self) -> AMQPUri {
+        self.uri.clone()
+    }
+
     pub(super) fn vhost(&self) -> &str {
         &self.uri.vhost
     }
@@ -157,7 +162,7 @@ impl Link {
     }
 
     /// `amqp 127.0.0.1:5672/` (the default vhost) or `amqps host:5671/orders`.
-    pub(super) fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{} {}", self.scheme, self.endpoint)
     }
 
@@ -325,7 +330,7 @@ fn soft(e: &lapin::Error) -> Option<AMQPSoftError> {
 }
 
 /// lapin's error as one line with a hint at what to do.
-fn explain(e: &lapin::Error) -> String {
+pub(crate) fn explain(e: &lapin::Error) -> String {
     let line = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
     match e.kind() {
         ErrorKind::IOError(io) => {

@@ -15,7 +15,7 @@
 //! show "down") with the broker down.
 
 mod api;
-mod link;
+pub(crate) mod link;
 
 use crate::config::{ResolvedEnv, mask_secrets};
 use crate::model::{QueueSnapshot, QueueStat};

@@ -200,6 +200,22 @@ impl BrokerModel {
         self.queues[queue.index()].messages.len()
     }
 
+    /// Dead letters waiting in `queue`'s DLQ.
+    pub fn dead_len(&self, queue: Queue) -> usize {
+        self.queues[queue.index()].dead.len()
+    }
+
+    /// Moves up to `limit` dead letters of `queue` back to it, oldest first.
+    pub fn requeue_dead_letters_limit(&mut self, queue: Queue, limit: usize) -> usize {
+        let q = &mut self.queues[queue.index()];
+        let n = q.dead.len().min(limit);
+        for m in q.dead.drain(..n) {
+            q.messages.push_back(m);
+        }
+        q.published += n as u64;
+        n
+    }
+
     /// Moves every dead letter of `queue` back to it; returns how many.
     pub fn requeue_dead_letters(&mut self, queue: Queue) -> usize {
         let q = &mut self.queues[queue.index()];

@@ -1,0 +1,653 @@
+//! Where a remediation's messages go: RabbitMQ with publisher confirms, the
+//! demo's simulated broker, or nowhere (a database-only environment, where
+//! a fix that must publish is refused before it starts).
+
+use crate::simulate::amqp::{RETRY_HEADER, retries_of};
+use crate::sources::amqp::link::explain;
+use crate::sources::sim::broker::{Message as SimMessage, Payload, Queue as SimQueue, SimBroker};
+use futures::StreamExt;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
+use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio::time::timeout;
+
+/// A message a remediation sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutMessage {
+    pub exchange: String,
+    pub routing_key: String,
+    pub message_id: String,
+    pub order_id: Option<i64>,
+    pub body: Vec<u8>,
+}
+
+impl OutMessage {
+    /// One line for the preview: where it goes, its id and the body's start.
+    pub fn describe(&self) -> String {
+        let body = String::from_utf8_lossy(&self.body);
+        let excerpt = crate::sanitize::sanitize_capped(&body, 160);
+        let exchange = if self.exchange.is_empty() {
+            "(default)"
+        } else {
+            &self.exchange
+        };
+        format!(
+            "publish exchange={exchange} routing_key={} message_id={} body={excerpt}",
+            self.routing_key, self.message_id
+        )
+    }
+}
+
+/// How long one publish may wait for its confirm, and a connect.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Confirms outstanding at once while requeueing.
+const REQUEUE_WINDOW: usize = 500;
+/// A DLQ that delivers nothing for this long is taken as drained.
+const IDLE: Duration = Duration::from_millis(1500);
+
+pub enum Broker {
+    /// No broker configured: remediations that publish are refused.
+    None,
+    Amqp(AmqpBroker),
+    Sim(SimBroker),
+}
+
+impl Broker {
+    pub fn describe(&self) -> String {
+        match self {
+            Broker::None => "no broker".into(),
+            Broker::Amqp(a) => a.label.clone(),
+            Broker::Sim(_) => "simulated broker".into(),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, Broker::None)
+    }
+
+    /// Publishes every message and returns once all are confirmed; the first
+    /// nack, unroutable return or timeout is an error.
+    pub async fn publish(&self, msgs: &[OutMessage]) -> Result<usize, String> {
+        if msgs.is_empty() {
+            return Ok(0);
+        }
+        match self {
+            Broker::None => Err("no broker is configured for this environment".into()),
+            Broker::Sim(sim) => {
+                let mut model = sim.model();
+                for m in msgs {
+                    let queue = sim_queue(&m.routing_key)?;
+                    model.publish(
+                        queue,
+                        SimMessage {
+                            order_id: m.order_id,
+                            payload: sim_payload(queue),
+                        },
+                    );
+                }
+                Ok(msgs.len())
+            }
+            Broker::Amqp(a) => a.publish(msgs).await,
+        }
+    }
+
+    /// Ready messages in `dlq`.
+    pub async fn depth(&self, dlq: &str) -> Result<u64, String> {
+        match self {
+            Broker::None => Err("no broker is configured for this environment".into()),
+            Broker::Sim(sim) => {
+                let q = sim_queue(dlq.strip_suffix(".dlq").unwrap_or(dlq))?;
+                Ok(sim.model().dead_len(q) as u64)
+            }
+            Broker::Amqp(a) => a.depth(dlq).await,
+        }
+    }
+
+    /// Moves up to `limit` dead letters from `<queue>.dlq` back to `queue`,
+    /// acking each only after its republish is confirmed.
+    pub async fn requeue(&self, req: &RequeueRequest) -> RequeueReport {
+        match self {
+            Broker::None => RequeueReport::failed("no broker is configured for this environment"),
+            Broker::Sim(sim) => match sim_queue(&req.queue) {
+                Ok(q) => {
+                    let moved = sim
+                        .model()
+                        .requeue_dead_letters_limit(q, req.limit as usize);
+                    RequeueReport {
+                        moved: moved as u64,
+                        ..RequeueReport::default()
+                    }
+                }
+                Err(e) => RequeueReport::failed(&e),
+            },
+            Broker::Amqp(a) => a.requeue(req).await,
+        }
+    }
+}
+
+fn sim_queue(name: &str) -> Result<SimQueue, String> {
+    SimQueue::ALL
+        .into_iter()
+        .find(|q| q.name() == name)
+        .ok_or_else(|| format!("the simulated broker has no queue {name:?}"))
+}
+
+fn sim_payload(q: SimQueue) -> Payload {
+    match q {
+        SimQueue::PaymentCallback => Payload::PaymentCallback { ok: true },
+        SimQueue::InventorySync => Payload::InventorySync,
+        SimQueue::Fulfillment => Payload::Fulfil,
+        SimQueue::LogisticsUpdates => Payload::Logistics("delivered"),
+        SimQueue::Settlement => Payload::Settle,
+        SimQueue::NotifyCustomer => Payload::Notify,
+    }
+}
+
+/// What `requeue` is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequeueRequest {
+    /// The work queue; dead letters come from `<queue>.dlq`.
+    pub queue: String,
+    pub limit: u64,
+    /// Only messages whose body or headers contain this text.
+    pub filter: Option<String>,
+}
+
+impl RequeueRequest {
+    pub fn dlq(&self) -> String {
+        format!("{}.dlq", self.queue)
+    }
+
+    fn matches(&self, body: &[u8], props: &BasicProperties) -> bool {
+        let Some(f) = &self.filter else {
+            return true;
+        };
+        if String::from_utf8_lossy(body).contains(f.as_str()) {
+            return true;
+        }
+        props.headers().as_ref().is_some_and(|h| {
+            h.inner().iter().any(|(k, v)| {
+                k.as_str().contains(f.as_str()) || format!("{v:?}").contains(f.as_str())
+            })
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequeueReport {
+    /// Republished, confirmed and acked from the DLQ.
+    pub moved: u64,
+    /// Looked at and left in the DLQ by the filter.
+    pub skipped: u64,
+    /// Connections lost and re-opened during the run.
+    pub reconnects: u32,
+    /// Confirmed in the work queue but whose ack may not have reached the
+    /// broker before a connection was lost: they may be in both queues, with
+    /// the same message id.
+    pub maybe_duplicated: u64,
+    /// Why the run stopped early, if it did.
+    pub error: Option<String>,
+}
+
+impl RequeueReport {
+    fn failed(e: &str) -> Self {
+        RequeueReport {
+            error: Some(e.to_string()),
+            ..RequeueReport::default()
+        }
+    }
+}
+
+/// RabbitMQ over AMQP, connected on first use and re-connected after a loss.
+pub struct AmqpBroker {
+    uri: lapin::uri::AMQPUri,
+    label: String,
+    connection_name: String,
+    link: Mutex<Option<(Connection, Channel)>>,
+}
+
+impl AmqpBroker {
+    /// A broker at `url` (checked here: a bad URL is a one-line error
+    /// without its password); `vhost` applies when the URL names none.
+    pub fn new(url: &str, vhost: &str, env_name: &str) -> Result<Self, String> {
+        let link = crate::sources::amqp::link::Link::new(
+            url,
+            vhost,
+            "orderdeck remediation",
+            crate::sources::amqp::Timeouts::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(AmqpBroker {
+            uri: link.uri(),
+            label: link.label(),
+            connection_name: format!(
+                "orderdeck remediation (env {env_name}, pid {})",
+                std::process::id()
+            ),
+            link: Mutex::new(None),
+        })
+    }
+
+    async fn connect(&self, purpose: &str) -> Result<Connection, String> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err("not running inside a tokio runtime".into());
+        }
+        let runtime = lapin::runtime::default_runtime().map_err(|e| explain(&e))?;
+        let props = ConnectionProperties::default()
+            .with_connection_name(format!("{} {purpose}", self.connection_name).into());
+        match timeout(
+            CONNECT_TIMEOUT,
+            Connection::connect_uri_with_runtime(self.uri.clone(), props, runtime),
+        )
+        .await
+        {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(format!("{}: {}", self.label, explain(&e))),
+            Err(_) => Err(format!(
+                "{}: no answer within {} s",
+                self.label,
+                CONNECT_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    async fn confirm_channel(conn: &Connection) -> Result<Channel, String> {
+        let ch = conn.create_channel().await.map_err(|e| explain(&e))?;
+        ch.confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(|e| explain(&e))?;
+        Ok(ch)
+    }
+
+    async fn publish(&self, msgs: &[OutMessage]) -> Result<usize, String> {
+        let mut link = self.link.lock().await;
+        let usable = link
+            .as_ref()
+            .is_some_and(|(c, ch)| c.status().connected() && ch.status().connected());
+        if !usable {
+            let conn = self.connect("publisher").await?;
+            let ch = Self::confirm_channel(&conn).await?;
+            *link = Some((conn, ch));
+        }
+        let Some((_, ch)) = link.as_ref() else {
+            return Err("no channel".into());
+        };
+        let result = publish_all(ch, msgs).await;
+        if result.is_err() {
+            // A failed channel is not reused: the next attempt starts clean.
+            *link = None;
+        }
+        result
+    }
+
+    async fn depth(&self, queue: &str) -> Result<u64, String> {
+        let conn = self.connect("probe").await?;
+        let result = async {
+            let ch = conn.create_channel().await.map_err(|e| explain(&e))?;
+            let q = ch
+                .queue_declare(
+                    queue.into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+                .map_err(|e| format!("queue {queue}: {}", explain(&e)))?;
+            Ok(u64::from(q.message_count()))
+        }
+        .await;
+        let _ = conn.close(200, "done".into()).await;
+        result
+    }
+
+    async fn requeue(&self, req: &RequeueRequest) -> RequeueReport {
+        let mut report = RequeueReport::default();
+        let mut backoff = crate::sources::backoff::Backoff::reconnect();
+        // Lost connections are retried; a run that cannot connect at all
+        // (or keeps losing it) stops and says so.
+        const MAX_RECONNECTS: u32 = 30;
+        loop {
+            match self.requeue_once(req, &mut report).await {
+                Ok(()) => return report,
+                Err(Pass::Fatal(e)) => {
+                    report.error = Some(e);
+                    return report;
+                }
+                Err(Pass::Lost(e)) => {
+                    if report.reconnects >= MAX_RECONNECTS {
+                        report.error = Some(format!(
+                            "gave up after {} reconnects: {e}",
+                            report.reconnects
+                        ));
+                        return report;
+                    }
+                    report.reconnects += 1;
+                    tracing::warn!(error = %e, "requeue: connection lost, reconnecting");
+                    tokio::time::sleep(
+                        backoff
+                            .fail(crate::sources::backoff::random_unit())
+                            .min(Duration::from_secs(2)),
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// One connection's worth of requeueing; `Lost` means try again.
+    async fn requeue_once(
+        &self,
+        req: &RequeueRequest,
+        report: &mut RequeueReport,
+    ) -> Result<(), Pass> {
+        let conn = self.connect("requeue").await.map_err(Pass::Lost)?;
+        let result = self.requeue_on(&conn, req, report).await;
+        let _ = conn.close(200, "requeue done".into()).await;
+        result
+    }
+
+    async fn requeue_on(
+        &self,
+        conn: &Connection,
+        req: &RequeueRequest,
+        report: &mut RequeueReport,
+    ) -> Result<(), Pass> {
+        let lost = |e: lapin::Error| Pass::Lost(explain(&e));
+        let dlq = req.dlq();
+        let input = conn.create_channel().await.map_err(lost)?;
+        let output = Self::confirm_channel(conn).await.map_err(Pass::Lost)?;
+        // The work queue must exist: publishing to a missing queue through
+        // the default exchange would drop the message (mandatory returns it).
+        output
+            .queue_declare(
+                req.queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| Pass::Fatal(format!("queue {}: {}", req.queue, explain(&e))))?;
+        let depth = input
+            .queue_declare(
+                dlq.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| Pass::Fatal(format!("queue {dlq}: {}", explain(&e))))?
+            .message_count();
+        let remaining = req.limit.saturating_sub(report.moved);
+        if remaining == 0 || depth == 0 {
+            return Ok(());
+        }
+        let prefetch = u16::try_from(remaining.min(REQUEUE_WINDOW as u64 * 2)).unwrap_or(1000);
+        input
+            .basic_qos(prefetch, BasicQosOptions::default())
+            .await
+            .map_err(lost)?;
+        let mut consumer = input
+            .basic_consume(
+                dlq.as_str().into(),
+                format!("orderdeck-requeue-{}", std::process::id()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lost)?;
+        let mut in_flight: VecDeque<(lapin::Acker, lapin::PublisherConfirm)> = VecDeque::new();
+        let mut seen: u64 = 0;
+        let mut taken: u64 = 0;
+        let finish = |in_flight: &mut VecDeque<_>| std::mem::take(in_flight);
+        loop {
+            if taken >= remaining || seen >= u64::from(depth) {
+                break;
+            }
+            let next = match timeout(IDLE, consumer.next()).await {
+                Err(_) | Ok(None) => break,
+                Ok(Some(Err(e))) => {
+                    settle(report, finish(&mut in_flight)).await;
+                    return Err(lost(e));
+                }
+                Ok(Some(Ok(d))) => d,
+            };
+            seen += 1;
+            if !req.matches(&next.data, &next.properties) {
+                // Held unacked until the channel closes, so it is not
+                // redelivered to this consumer in a loop.
+                report.skipped += 1;
+                continue;
+            }
+            taken += 1;
+            let props = republished_props(&next.properties, &next.data);
+            let confirm = output
+                .basic_publish(
+                    ShortString::from(""),
+                    req.queue.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..BasicPublishOptions::default()
+                    },
+                    &next.data,
+                    props,
+                )
+                .await;
+            match confirm {
+                Ok(c) => in_flight.push_back((next.acker, c)),
+                Err(e) => {
+                    settle(report, finish(&mut in_flight)).await;
+                    return Err(lost(e));
+                }
+            }
+            if in_flight.len() >= REQUEUE_WINDOW {
+                if let Some(first) = in_flight.pop_front() {
+                    settle_one(report, first).await?;
+                }
+            }
+        }
+        while let Some(first) = in_flight.pop_front() {
+            if let Err(e) = settle_one(report, first).await {
+                settle(report, finish(&mut in_flight)).await;
+                return Err(e);
+            }
+        }
+        // Held (filtered-out) messages go back to the DLQ when the channel closes.
+        let _ = input.close(200, "requeue done".into()).await;
+        if report.moved < req.limit && seen < u64::from(depth) && taken < remaining {
+            // Deliveries stopped before the depth seen at the start: more may
+            // come on a fresh pass (e.g. a consumer elsewhere held some).
+            return Ok(());
+        }
+        Ok(())
+    }
+}
+
+enum Pass {
+    Lost(String),
+    Fatal(String),
+}
+
+/// Waits for one republish's confirm, then acks its dead letter.
+async fn settle_one(
+    report: &mut RequeueReport,
+    (acker, confirm): (lapin::Acker, lapin::PublisherConfirm),
+) -> Result<(), Pass> {
+    match timeout(CONFIRM_TIMEOUT, confirm).await {
+        Ok(Ok(Confirmation::Ack(None))) => match acker.ack(BasicAckOptions::default()).await {
+            Ok(_) => {
+                report.moved += 1;
+                Ok(())
+            }
+            Err(e) => {
+                // Confirmed in the work queue, ack unsure: the dead letter
+                // comes back on reconnect with the same message id.
+                report.maybe_duplicated += 1;
+                Err(Pass::Lost(explain(&e)))
+            }
+        },
+        Ok(Ok(Confirmation::Ack(Some(_)))) => {
+            let _ = acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..Default::default()
+                })
+                .await;
+            Err(Pass::Fatal(
+                "the work queue did not take the message (unroutable); stopped".into(),
+            ))
+        }
+        Ok(Ok(Confirmation::Nack(_))) => {
+            let _ = acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..Default::default()
+                })
+                .await;
+            Err(Pass::Fatal(
+                "the broker nacked a republish; stopped, the dead letter stays".into(),
+            ))
+        }
+        Ok(Ok(Confirmation::NotRequested)) => Err(Pass::Fatal("publisher confirms are off".into())),
+        Ok(Err(e)) => Err(Pass::Lost(explain(&e))),
+        Err(_) => Err(Pass::Lost(format!(
+            "no confirm within {} s",
+            CONFIRM_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// After a connection loss nothing in flight can be acked any more: the
+/// dead letters return to the DLQ by themselves. Those already confirmed
+/// are in the work queue too.
+async fn settle(
+    report: &mut RequeueReport,
+    in_flight: VecDeque<(lapin::Acker, lapin::PublisherConfirm)>,
+) {
+    for (_, confirm) in in_flight {
+        if let Ok(Ok(Confirmation::Ack(None))) = timeout(Duration::from_millis(50), confirm).await {
+            report.maybe_duplicated += 1;
+        }
+    }
+}
+
+/// The dead letter's properties for its way back: same id (a stable one
+/// from the body when it had none), retry count plus one, and the dead-
+/// lettering headers RabbitMQ added left in place for forensics.
+fn republished_props(props: &BasicProperties, body: &[u8]) -> BasicProperties {
+    let mut headers = props.headers().clone().unwrap_or_default();
+    let retries = retries_of(props).saturating_add(1);
+    headers.insert(RETRY_HEADER.into(), AMQPValue::LongUInt(retries));
+    let id = match props.message_id() {
+        Some(id) if !id.as_str().is_empty() => id.clone(),
+        _ => ShortString::from(stable_id(body)),
+    };
+    props
+        .clone()
+        .with_headers(headers)
+        .with_message_id(id)
+        .with_delivery_mode(2)
+}
+
+/// `od-<hash>`: the same body always gets the same id, so a message
+/// requeued twice after a lost ack is recognisable as one.
+pub fn stable_id(body: &[u8]) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("od-{:016x}", h.finish())
+}
+
+async fn publish_all(ch: &Channel, msgs: &[OutMessage]) -> Result<usize, String> {
+    let mut confirms = Vec::with_capacity(msgs.len());
+    for m in msgs {
+        let mut headers = FieldTable::default();
+        headers.insert(RETRY_HEADER.into(), AMQPValue::LongUInt(0));
+        let props = BasicProperties::default()
+            .with_content_type("application/json".into())
+            .with_delivery_mode(2)
+            .with_app_id("orderdeck".into())
+            .with_message_id(m.message_id.as_str().into())
+            .with_headers(headers);
+        let c = ch
+            .basic_publish(
+                m.exchange.as_str().into(),
+                m.routing_key.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                &m.body,
+                props,
+            )
+            .await
+            .map_err(|e| explain(&e))?;
+        confirms.push((m, c));
+    }
+    for (m, c) in confirms {
+        match timeout(CONFIRM_TIMEOUT, c).await {
+            Ok(Ok(Confirmation::Ack(None))) => {}
+            Ok(Ok(Confirmation::Ack(Some(_)))) => {
+                return Err(format!(
+                    "no queue is bound for {} / {}",
+                    m.exchange, m.routing_key
+                ));
+            }
+            Ok(Ok(Confirmation::Nack(_))) => return Err("the broker nacked a message".into()),
+            Ok(Ok(Confirmation::NotRequested)) => return Err("publisher confirms are off".into()),
+            Ok(Err(e)) => return Err(explain(&e)),
+            Err(_) => {
+                return Err(format!("no confirm within {} s", CONFIRM_TIMEOUT.as_secs()));
+            }
+        }
+    }
+    Ok(msgs.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn republished_dead_letters_keep_their_id_and_count_a_retry() {
+        let mut h = FieldTable::default();
+        h.insert(RETRY_HEADER.into(), AMQPValue::LongUInt(2));
+        let props = BasicProperties::default()
+            .with_message_id("m-1".into())
+            .with_headers(h);
+        let out = republished_props(&props, b"{}");
+        assert_eq!(out.message_id().as_ref().map(|s| s.as_str()), Some("m-1"));
+        assert_eq!(retries_of(&out), 3);
+        let bare = republished_props(&BasicProperties::default(), b"{\"a\":1}");
+        assert_eq!(retries_of(&bare), 1);
+        let id = bare.message_id().clone().unwrap();
+        assert_eq!(id.as_str(), stable_id(b"{\"a\":1}"));
+        assert_ne!(stable_id(b"a"), stable_id(b"b"));
+    }
+
+    #[test]
+    fn filters_look_at_body_and_headers() {
+        let req = RequeueRequest {
+            queue: "q".into(),
+            limit: 10,
+            filter: Some("SO-7".into()),
+        };
+        assert!(req.matches(b"{\"order_no\":\"SO-7\"}", &BasicProperties::default()));
+        assert!(!req.matches(b"{\"order_no\":\"SO-8\"}", &BasicProperties::default()));
+        let mut h = FieldTable::default();
+        h.insert("order".into(), AMQPValue::LongString("SO-7".into()));
+        assert!(req.matches(b"{}", &BasicProperties::default().with_headers(h)));
+    }
+}
