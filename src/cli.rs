@@ -1,6 +1,6 @@
 //! The command line.
 
-use crate::simulate::args::{Chaos, parse_duration, parse_percent, parse_rate};
+use crate::simulate::args::{Chaos, parse_duration, parse_percent, parse_rate, parse_span};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,6 +74,17 @@ pub enum Command {
     },
     /// One poll of every source, printed for scripts and war-room chat
     Snapshot(SnapshotArgs),
+    /// Retry or cancel zombie orders in bulk (the cockpit's H), for cron and scripts
+    #[command(after_help = REMEDY_HELP)]
+    Heal(HealArgs),
+    /// Move dead letters from QUEUE.dlq back to QUEUE (the cockpit's d)
+    #[command(after_help = REMEDY_HELP)]
+    Requeue(RequeueArgs),
+    /// Run one runbook remediation on one order (release_lock, cancel_and_notify, ...)
+    #[command(after_help = REMEDY_HELP)]
+    Remediate(RemediateArgs),
+    /// List the remediation audit trail
+    Audit(AuditArgs),
     /// Real order traffic with chaos into a database and RabbitMQ (a chaos drill)
     #[command(long_about = SIMULATE_ABOUT, after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
@@ -347,4 +358,73 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
     }
+}
+
+const REMEDY_HELP: &str = "\
+Every run prints its preview (the exact SQL with bound values and the messages to
+publish), asks on a terminal (bulk runs ask for the count to be typed), runs in one
+guarded transaction with publisher confirms, and is audited (remediation_audit and
+the local audit.jsonl), whatever the outcome. Without a terminal, --yes is required.
+Read-only environments (--read-only, read_only = true) refuse and audit the refusal.
+
+Exit codes: 0 done, nothing to do, or dry run; 1 failed, refused or not confirmed;
+2 bad usage or config; 3 a source unreachable.";
+
+/// Options every headless remediation takes.
+#[derive(Debug, Args, Clone)]
+pub struct ConfirmArgs {
+    /// Show the preview and audit a dry run; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask (required without a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HealArgs {
+    /// Zombie orders in processing for longer than this
+    #[arg(long, default_value = "24h", value_parser = parse_span, value_name = "DURATION")]
+    pub older_than: Duration,
+    /// Most orders healed in one run
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub limit: u32,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RequeueArgs {
+    /// The work queue; dead letters come from QUEUE.dlq
+    pub queue: String,
+    /// Most messages moved
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub limit: u64,
+    /// Only messages whose body or headers contain this text
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RemediateArgs {
+    /// A remediation id of the runbook
+    pub action: String,
+    /// The order number
+    pub order_no: String,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AuditArgs {
+    /// Only attempts from the last DURATION (e.g. 24h) or since an RFC 3339 time
+    #[arg(long, default_value = "7d", value_name = "DURATION|TIME")]
+    pub since: String,
+    #[arg(long, value_enum, default_value_t = SnapshotFormat::Table)]
+    pub format: SnapshotFormat,
+    /// Read the local audit.jsonl instead of the database's remediation_audit
+    #[arg(long)]
+    pub local: bool,
 }

@@ -1,10 +1,14 @@
 use clap::{CommandFactory, Parser};
+use orderdeck::cli::{AuditArgs, ConfirmArgs, RemediateArgs};
 use orderdeck::cli::{
     BrokerCommand, Cli, Command, ConfigCommand, DbCommand, DemoArgs, GlobalOpts, SnapshotArgs,
     SnapshotFormat, ThemesCommand,
 };
 use orderdeck::cockpit::{self, RunSpec, Sources};
 use orderdeck::config::{self, Config};
+use orderdeck::remedy::audit::{Actor, AuditLog};
+use orderdeck::remedy::broker::{AmqpBroker, Broker, RequeueRequest};
+use orderdeck::remedy::{Engine, Request, headless};
 use orderdeck::runbook::Runbook;
 use orderdeck::sources::OrderStore;
 use orderdeck::sources::amqp::{RabbitMonitor, RabbitSettings};
@@ -90,6 +94,24 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             command: DbCommand::Migrate { database_url },
         }) => migrate(&global, database_url).await,
         Some(Command::Snapshot(args)) => snapshot(&global, args).await,
+        Some(Command::Heal(args)) => {
+            let request = Request::Heal {
+                older_than: chrono::Duration::from_std(args.older_than)
+                    .map_err(|_| Failure::usage("--older-than is too large"))?,
+                limit: args.limit,
+            };
+            remedy_headless(&global, request, &args.confirm).await
+        }
+        Some(Command::Requeue(args)) => {
+            let request = Request::Requeue(RequeueRequest {
+                queue: args.queue.trim().trim_end_matches(".dlq").to_string(),
+                limit: args.limit,
+                filter: args.filter.filter(|f| !f.is_empty()),
+            });
+            remedy_headless(&global, request, &args.confirm).await
+        }
+        Some(Command::Remediate(args)) => remediate(&global, args).await,
+        Some(Command::Audit(args)) => audit(&global, args).await,
         Some(Command::Themes {
             command: ThemesCommand::List,
         }) => {
@@ -450,4 +472,154 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
     cockpit::run(spec, sources, CancellationToken::new())
         .await
         .map_err(Failure::from)
+}
+
+/// The remediation engine for the configured environment: the primary
+/// database (never the read replica), the broker, the merged runbook, and
+/// read-only from `--read-only` or the environment.
+async fn engine(global: &GlobalOpts) -> Result<Engine, Failure> {
+    let (config_path, config) = load_config_at(global)?;
+    let env = resolve_env(global, &config)?;
+    let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    if env.database_url.is_none() && env.amqp_url.is_none() {
+        return Err(Failure::usage(format!(
+            "environment {:?} has neither database_url nor amqp_url: nothing to remediate",
+            env.name
+        )));
+    }
+    let store = match &env.database_url {
+        None => None,
+        Some(url) => Some(
+            AnyStore::open(url, Open::default())
+                .await
+                .map_err(|e| open_failure(&config::mask_secrets(url), e))?
+                .with_runbook(runbook.clone()),
+        ),
+    };
+    let broker = match &env.amqp_url {
+        None => Broker::None,
+        Some(url) => Broker::Amqp(
+            AmqpBroker::new(url, &env.vhost, &env.name)
+                .map_err(|e| Failure::usage(format!("environment {:?}: {e}", env.name)))?,
+        ),
+    };
+    let read_only = if global.read_only {
+        Some("read-only mode (--read-only)".to_string())
+    } else if env.read_only {
+        Some(format!(
+            "environment {} is read_only in the config",
+            env.name
+        ))
+    } else {
+        None
+    };
+    Ok(Engine::new(
+        store,
+        broker,
+        Arc::new(runbook),
+        Actor::current(&env.name),
+        AuditLog::new(orderdeck::remedy::audit::default_path()),
+    )
+    .read_only(read_only))
+}
+
+async fn remedy_headless(
+    global: &GlobalOpts,
+    request: Request,
+    confirm: &ConfirmArgs,
+) -> Result<(), Failure> {
+    let engine = engine(global).await?;
+    let report = headless::run(
+        &engine,
+        request,
+        headless::Confirm {
+            yes: confirm.yes,
+            dry_run: confirm.dry_run,
+        },
+    )
+    .await;
+    if let Some(s) = engine.store() {
+        s.close().await;
+    }
+    finish(report)
+}
+
+fn finish(report: orderdeck::remedy::Report) -> Result<(), Failure> {
+    let line = report.line();
+    match report.exit_code() {
+        0 => write_stdout(format!("{line}\n").as_bytes()),
+        code => Err(Failure {
+            code,
+            message: line,
+        }),
+    }
+}
+
+async fn remediate(global: &GlobalOpts, args: RemediateArgs) -> Result<(), Failure> {
+    let engine = engine(global).await?;
+    let store = engine
+        .store()
+        .ok_or_else(|| Failure::usage("remediate needs a database_url"))?;
+    let order_no = args.order_no.trim().to_string();
+    let order_id = store
+        .find_order_id(&order_no)
+        .await
+        .map_err(|e| Failure::unreachable(e.to_string()))?
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "no order {:?} in {}",
+                orderdeck::sanitize::sanitize_capped(&order_no, 40),
+                store.describe()
+            ))
+        })?;
+    let request = Request::Order {
+        action: args.action.trim().to_string(),
+        order_id,
+        order_no,
+    };
+    remedy_headless(global, request, &args.confirm).await
+}
+
+async fn audit(global: &GlobalOpts, args: AuditArgs) -> Result<(), Failure> {
+    let since = parse_since(&args.since).map_err(Failure::usage)?;
+    let records = if args.local {
+        AuditLog::new(orderdeck::remedy::audit::default_path())
+            .read_since(since)
+            .map_err(|e| Failure::from(anyhow::anyhow!(e)))?
+    } else {
+        let (_, config) = load_config_at(global)?;
+        let env = resolve_env(global, &config)?;
+        let url = env.database_url.clone().ok_or_else(|| {
+            Failure::usage(format!(
+                "environment {:?} has no database_url: use --local for the local audit file",
+                env.name
+            ))
+        })?;
+        let store = AnyStore::open(&url, Open::default())
+            .await
+            .map_err(|e| open_failure(&config::mask_secrets(&url), e))?;
+        let r = store.remedy_list_audit(since).await;
+        store.close().await;
+        r.map_err(|e| Failure::unreachable(format!("reading remediation_audit: {e}")))?
+    };
+    let text = match args.format {
+        SnapshotFormat::Table => headless::audit_table(&records),
+        SnapshotFormat::Json => headless::audit_json(&records),
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// `24h`, `7d` (ago) or an RFC 3339 time.
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let span = orderdeck::simulate::args::parse_span(s)
+        .map_err(|e| format!("--since: {e}; or give an RFC 3339 time"))?;
+    let span =
+        chrono::Duration::from_std(span).map_err(|_| "--since is too far back".to_string())?;
+    Ok(chrono::Utc::now() - span)
 }

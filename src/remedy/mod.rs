@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod broker;
+pub mod headless;
 pub mod spec;
 pub mod sql;
 pub mod template;
@@ -605,6 +606,12 @@ impl Engine {
         }
     }
 
+    /// The user said no (or could not be asked): audited as refused.
+    pub async fn decline(&self, preview: &Preview, why: &str, now: DateTime<Utc>) -> Report {
+        self.refuse(&preview.request, why, now, Instant::now())
+            .await
+    }
+
     async fn apply(
         &self,
         action: &str,
@@ -673,7 +680,7 @@ impl Engine {
             Outcome::Refused,
             0,
             String::new(),
-            Some(format!("refused: {why}")),
+            Some(why.to_string()),
             now,
             started,
             &ids,
@@ -761,10 +768,15 @@ impl Engine {
                 "{}: dry run, would touch {affected}; nothing changed",
                 request.action()
             ),
-            Outcome::Noop | Outcome::Refused | Outcome::Failed => format!(
+            Outcome::Noop => format!(
                 "{}: {}",
                 request.action(),
-                error.clone().unwrap_or_else(|| outcome.to_string())
+                error.clone().unwrap_or_default()
+            ),
+            Outcome::Refused | Outcome::Failed => format!(
+                "{} {outcome}: {}",
+                request.action(),
+                error.clone().unwrap_or_default()
             ),
         };
         if !problems.is_empty() {

@@ -30,6 +30,21 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
 
 /// `90s`, `10m`, `1h`, `1h30m`; a bare number is seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_span(s)?;
+    if (MIN_DURATION..=MAX_DURATION).contains(&d) {
+        Ok(d)
+    } else {
+        Err(format!(
+            "duration {} is out of range ({} to {})",
+            format_duration(d),
+            format_duration(MIN_DURATION),
+            format_duration(MAX_DURATION)
+        ))
+    }
+}
+
+/// `90s`, `10m`, `1h30m`, `7d`: a span of time of any length.
+pub fn parse_span(s: &str) -> Result<Duration, String> {
     let text = s.trim();
     if text.is_empty() {
         return Err("empty duration (try 90s, 10m or 1h)".into());
@@ -56,9 +71,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "" | "s" => 1,
             "m" | "min" => 60,
             "h" => 3600,
+            "d" => 86_400,
             other => {
                 return Err(format!(
-                    "{text:?}: unknown unit {other:?} (use s, m or h: 90s, 10m, 1h)"
+                    "{text:?}: unknown unit {other:?} (use s, m, h or d: 90s, 10m, 1h, 7d)"
                 ));
             }
         };
@@ -67,17 +83,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             .and_then(|v| total.checked_add(v))
             .ok_or_else(|| format!("{text:?}: number too large"))?;
     }
-    let d = Duration::from_secs(total);
-    if (MIN_DURATION..=MAX_DURATION).contains(&d) {
-        Ok(d)
-    } else {
-        Err(format!(
-            "duration {} is out of range ({} to {})",
-            format_duration(d),
-            format_duration(MIN_DURATION),
-            format_duration(MAX_DURATION)
-        ))
-    }
+    Ok(Duration::from_secs(total))
 }
 
 /// `5m`, `1h30m`, `45s`: the inverse of [`parse_duration`] for whole seconds.
