@@ -2,6 +2,7 @@
 
 use crate::alerts::log::LogReport;
 use crate::model::{DetectionSnapshot, QueueSnapshot, Timeline};
+use crate::remedy::{Preview, Report, Request};
 use crate::sources::SourceError;
 use crate::state::keys::Key;
 use chrono::{DateTime, Utc};
@@ -42,6 +43,10 @@ pub enum Msg {
         at: DateTime<Utc>,
         report: LogReport,
     },
+    /// A remediation's preview (or its refusal / failure, already audited).
+    RemedyPreview(Box<Result<Preview, Report>>),
+    /// A remediation ran (or was declined / refused); already audited.
+    RemedyDone(Report),
     /// SIGTERM, SIGHUP or the like: leave cleanly.
     Terminate(&'static str),
 }
@@ -57,7 +62,7 @@ impl Msg {
 }
 
 /// Work the core asks the edges to do; results come back as messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Fetch this order's timeline now and keep it live; `None` stops.
     WatchOrder(Option<i64>),
@@ -65,4 +70,11 @@ pub enum Effect {
     LookupOrder(String),
     /// Ring the terminal bell: a new alert fired and `alerts.bell` is on.
     Bell,
+    /// Ask the remediation engine what this would do (it refuses and
+    /// audits in read-only mode).
+    PreviewRemedy(Request),
+    /// Confirmed: do it.
+    ExecuteRemedy(Box<Preview>),
+    /// Cancelled at the dialog: audited as refused, nothing changed.
+    DeclineRemedy(Box<Preview>),
 }

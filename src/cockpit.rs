@@ -3,6 +3,7 @@
 
 use crate::action::{Effect, Msg};
 use crate::config::{ClockMode, Config};
+use crate::remedy::Engine;
 use crate::runbook::Runbook;
 use crate::sources::{Clock, OrderStore, QueueMonitor};
 use crate::sources::{logtail, poller};
@@ -72,6 +73,7 @@ pub fn rule_infos(runbook: &Runbook) -> HashMap<String, RuleInfo> {
                     title: r.title.clone(),
                     family: r.family,
                     causes: r.causes.clone(),
+                    remediations: r.remediations.clone(),
                 },
             )
         })
@@ -83,6 +85,8 @@ pub struct Sources<S, Q> {
     pub store: Option<Arc<S>>,
     pub monitor: Option<Arc<Q>>,
     pub clock: Clock,
+    /// Remediations (on the primary database); `None` refuses them.
+    pub remedy: Option<Arc<Engine>>,
 }
 
 pub struct RunSpec {
@@ -164,6 +168,8 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
 
     let store = sources.store.clone();
     let lookup_tx = tx.clone();
+    let remedy = sources.remedy.clone();
+    let remedy_tx = tx.clone();
     let execute = move |effect: Effect| match effect {
         Effect::WatchOrder(id) => {
             let _ = watch_tx.send(id);
@@ -178,6 +184,9 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
             }
         },
         Effect::Bell => ring_bell(),
+        Effect::PreviewRemedy(_) | Effect::ExecuteRemedy(_) | Effect::DeclineRemedy(_) => {
+            spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
+        }
     };
     // A deliberate crash after the first frame, so the PTY tests can prove
     // the panic hook gives the terminal back. Only reachable by setting the
@@ -194,6 +203,37 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
     result
+}
+
+/// Runs a remediation step off the UI task; its result comes back as a
+/// message (the engine audits every outcome itself).
+fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Msg>) {
+    tokio::spawn(async move {
+        let now = Utc::now();
+        let Some(engine) = engine else {
+            let report = crate::remedy::Report {
+                outcome: crate::remedy::audit::Outcome::Refused,
+                affected: 0,
+                message: "remediations are not available here (no database or broker configured)"
+                    .into(),
+            };
+            let _ = tx.send(Msg::RemedyDone(report)).await;
+            return;
+        };
+        let msg = match effect {
+            Effect::PreviewRemedy(request) => {
+                Msg::RemedyPreview(Box::new(engine.preview(request, now).await))
+            }
+            Effect::ExecuteRemedy(p) => Msg::RemedyDone(engine.execute(&p, false, now).await),
+            Effect::DeclineRemedy(p) => Msg::RemedyDone(
+                engine
+                    .decline(&p, "cancelled at the preview dialog: nothing changed", now)
+                    .await,
+            ),
+            _ => return,
+        };
+        let _ = tx.send(msg).await;
+    });
 }
 
 /// BEL straight to stdout. The frame before it was flushed by `draw`, and

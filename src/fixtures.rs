@@ -79,6 +79,10 @@ pub fn rule_infos() -> HashMap<String, RuleInfo> {
                     title: title.to_string(),
                     family: *family,
                     causes: vec!["Consumer down".into(), "Callback lost".into()],
+                    remediations: crate::runbook::Runbook::builtin()
+                        .rule(id)
+                        .map(|r| r.remediations.clone())
+                        .unwrap_or_default(),
                 },
             )
         })

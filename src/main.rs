@@ -404,10 +404,23 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
         config,
         runbook: Runbook::builtin(),
     };
+    let engine = Engine::new(
+        Some(AnyStore::Sqlite(store.clone())),
+        Broker::Sim(broker.clone()),
+        Arc::new(Runbook::builtin()),
+        Actor::current("demo"),
+        AuditLog::new(orderdeck::remedy::audit::default_path()),
+    )
+    .read_only(
+        global
+            .read_only
+            .then(|| "read-only mode (--read-only)".to_string()),
+    );
     let sources = Sources {
         store: Some(Arc::new(store)),
         monitor: Some(Arc::new(broker)),
         clock,
+        remedy: Some(Arc::new(engine)),
     };
     let result = cockpit::run(spec, sources, cancel.clone()).await;
     cancel.cancel();
@@ -454,6 +467,7 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
             .with_runbook(runbook.clone()),
         ),
     };
+    let engine = engine_for(global, &env, runbook.clone(), true).await?;
     let spec = RunSpec {
         env: EnvInfo {
             name: env.name.clone(),
@@ -468,6 +482,7 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
         store: store.map(Arc::new),
         monitor: monitor.map(Arc::new),
         clock: orderdeck::sources::wall_clock(),
+        remedy: Some(Arc::new(engine)),
     };
     cockpit::run(spec, sources, CancellationToken::new())
         .await
@@ -490,13 +505,30 @@ async fn engine(global: &GlobalOpts) -> Result<Engine, Failure> {
             env.name
         )));
     }
+    engine_for(global, &env, runbook, false).await
+}
+
+/// The engine for `env`; `lazy` connects on first use (the cockpit starts
+/// while the database is down).
+async fn engine_for(
+    global: &GlobalOpts,
+    env: &config::ResolvedEnv,
+    runbook: Runbook,
+    lazy: bool,
+) -> Result<Engine, Failure> {
     let store = match &env.database_url {
         None => None,
         Some(url) => Some(
-            AnyStore::open(url, Open::default())
-                .await
-                .map_err(|e| open_failure(&config::mask_secrets(url), e))?
-                .with_runbook(runbook.clone()),
+            AnyStore::open(
+                url,
+                Open {
+                    lazy,
+                    create: false,
+                },
+            )
+            .await
+            .map_err(|e| open_failure(&config::mask_secrets(url), e))?
+            .with_runbook(runbook.clone()),
         ),
     };
     let broker = match &env.amqp_url {

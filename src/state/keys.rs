@@ -112,6 +112,29 @@ pub enum Action {
     SortReverse,
     CycleTheme,
     ToggleClock,
+    ReleaseLock,
+    Retry,
+    CancelNotify,
+    Resync,
+    ClearHold,
+    RequeueDead,
+    BulkHeal,
+}
+
+impl Action {
+    /// Keys that change production data (refused in read-only mode).
+    pub fn is_remediation(self) -> bool {
+        matches!(
+            self,
+            Action::ReleaseLock
+                | Action::Retry
+                | Action::CancelNotify
+                | Action::Resync
+                | Action::ClearHold
+                | Action::RequeueDead
+                | Action::BulkHeal
+        )
+    }
 }
 
 impl Action {
@@ -138,6 +161,15 @@ impl Action {
             Action::SortReverse => "reverse sort order",
             Action::CycleTheme => "next theme",
             Action::ToggleClock => "UTC / local time",
+            Action::ReleaseLock => "release the selected order's inventory lock (preview first)",
+            Action::Retry => {
+                "retry: republish the order's payment / inventory / work-order message"
+            }
+            Action::CancelNotify => "cancel the order, release stock, apologise to the customer",
+            Action::Resync => "resync status to the system that disagrees (split orders)",
+            Action::ClearHold => "clear a risk hold that was a false positive",
+            Action::RequeueDead => "requeue the selected queue's dead letters",
+            Action::BulkHeal => "bulk heal zombie orders older than 24 h (retry or cancel)",
         }
     }
 
@@ -154,6 +186,13 @@ impl Action {
             Action::CycleTheme => "theme",
             Action::ToggleClock => "utc/local",
             Action::Back => "back",
+            Action::ReleaseLock => "unlock",
+            Action::Retry => "retry",
+            Action::CancelNotify => "cancel",
+            Action::Resync => "resync",
+            Action::ClearHold => "clear hold",
+            Action::RequeueDead => "requeue DLQ",
+            Action::BulkHeal => "heal",
             _ => "",
         }
     }
@@ -198,6 +237,13 @@ impl Default for Keymap {
             (Key::char('S'), SortReverse),
             (Key::char('t'), CycleTheme),
             (Key::char('z'), ToggleClock),
+            (Key::char('u'), ReleaseLock),
+            (Key::char('r'), Retry),
+            (Key::char('c'), CancelNotify),
+            (Key::char('y'), Resync),
+            (Key::char('x'), ClearHold),
+            (Key::char('d'), RequeueDead),
+            (Key::char('H'), BulkHeal),
         ];
         Keymap { bindings }
     }

@@ -9,6 +9,7 @@ pub mod input;
 pub mod keys;
 pub mod orders;
 pub mod queues;
+pub mod remedy;
 pub mod scroll;
 pub mod timeline;
 mod update;
@@ -60,6 +61,8 @@ pub enum Mode {
         scroll: usize,
     },
     Command(LineInput),
+    /// A remediation's preview, waiting for confirmation.
+    Remedy(remedy::Dialog),
     /// Typing a filter; it applies as you type, Esc restores `previous`.
     Filter {
         input: LineInput,
@@ -157,6 +160,8 @@ pub struct RuleInfo {
     pub title: String,
     pub family: Family,
     pub causes: Vec<String>,
+    /// Remediation ids the runbook suggests (`r` picks its retry from them).
+    pub remediations: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -88,6 +88,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 alerts::refresh(state, at, &mut effects);
             }
         }
+        Msg::RemedyPreview(result) => {
+            super::remedy::on_preview(state, *result, &mut effects);
+            state.needs_redraw = true;
+        }
+        Msg::RemedyDone(report) => {
+            super::remedy::show_report(state, &report);
+            state.needs_redraw = true;
+        }
         Msg::Terminate(why) => {
             state.quit = true;
             state.info(format!("leaving on {why}"));
@@ -140,6 +148,7 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         Mode::Alerts { scroll } => {
             on_overlay_key(state, key, scroll, |scroll| Mode::Alerts { scroll })
         }
+        Mode::Remedy(dialog) => super::remedy::on_dialog_key(state, dialog, key, effects),
         Mode::Command(mut input) => match input.handle(key) {
             Edit::Submit => run_command(state, input.text.trim(), effects),
             Edit::Cancel => {}
@@ -231,6 +240,13 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
     };
     match action {
         Action::Quit => state.quit = true,
+        a @ (Action::ReleaseLock
+        | Action::Retry
+        | Action::CancelNotify
+        | Action::Resync
+        | Action::ClearHold
+        | Action::RequeueDead
+        | Action::BulkHeal) => super::remedy::on_key(state, a, effects),
         Action::Help => state.mode = Mode::Help { scroll: 0 },
         Action::CommandLine => state.mode = Mode::Command(LineInput::default()),
         Action::Filter => {

@@ -5,6 +5,7 @@ mod columns;
 mod help;
 mod orders;
 mod queues;
+mod remedy;
 mod status_bar;
 pub mod text;
 mod timeline;
@@ -41,6 +42,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     match state.mode {
         Mode::Help { scroll } => help::render(state, frame, area, scroll),
         Mode::Alerts { scroll } => alerts::render_list(state, frame, area, scroll),
+        Mode::Remedy(ref d) => remedy::render(state, frame, area, d),
         _ => {}
     }
 }
@@ -179,6 +181,18 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         Mode::Help { .. } | Mode::Alerts { .. } => {
             vec![("Esc".into(), "close"), ("j/k".into(), "scroll")]
         }
+        Mode::Remedy(d) if d.preview.is_bulk() => vec![
+            ("type count + Enter".into(), "proceed"),
+            ("Esc".into(), "cancel"),
+            ("↑/↓".into(), "scroll"),
+        ],
+        Mode::Remedy(_) => vec![
+            ("Tab".into(), "Cancel/Proceed"),
+            ("Enter".into(), "choose"),
+            ("y".into(), "proceed"),
+            ("Esc/n".into(), "cancel"),
+            ("j/k".into(), "scroll"),
+        ],
         Mode::Normal => {
             let mut actions = vec![
                 Action::Help,
