@@ -517,3 +517,40 @@ async fn mysql_recovers_after_its_connections_are_killed() {
         c.execute(AssertSqlSafe(sql)).await.expect("cleanup");
     }
 }
+
+/// Every remediation scenario of `tests/remedy.rs`, on a fresh scratch area each.
+async fn remedies(
+    s_for: impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Scratch>>>,
+) {
+    use common::remedy_world as rw;
+    for (name, case) in [
+        ("every_action", 0),
+        ("guard", 1),
+        ("read_only", 2),
+        ("heal", 3),
+    ] {
+        let s = s_for().await;
+        let store = s.store().await;
+        match case {
+            0 => rw::every_action(store.clone()).await,
+            1 => rw::guard_rolls_back(store.clone()).await,
+            2 => rw::read_only_refuses_everything(store.clone()).await,
+            _ => rw::heal(store.clone()).await,
+        }
+        eprintln!("{} remediation scenario {name}: ok", s.kind);
+        store.close().await;
+        s.cleanup().await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (run by .ci/run)"]
+async fn postgres_remediations() {
+    remedies(|| Box::pin(Scratch::postgres("remedy"))).await;
+}
+
+#[tokio::test]
+#[ignore = "needs MariaDB/MySQL (run by .ci/run)"]
+async fn mysql_remediations() {
+    remedies(|| Box::pin(Scratch::mysql("remedy"))).await;
+}

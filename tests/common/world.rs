@@ -349,3 +349,46 @@ pub async fn assert_builtin_rules(
     assert_eq!(lock.since, now - Duration::minutes(35), "the first expiry");
     assert_eq!(lock.detail, "lock still held after cancel");
 }
+
+impl Db {
+    /// `SELECT COUNT(*) ...` (any dialect: COUNT is a 64-bit integer everywhere).
+    pub async fn count(&self, sql: &str, args: &[Val]) -> i64 {
+        match self {
+            Db::Sqlite(p) => {
+                let q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql.to_string()));
+                bind_all!(q, args, sqlite_time, |b: bool| b as i64)
+                    .fetch_one(p)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .0
+            }
+            Db::Postgres(p) => {
+                let q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(
+                    orderdeck::sources::sql::numbered_placeholders(sql),
+                ));
+                bind_all!(q, args, |t| t, |b| b)
+                    .fetch_one(p)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .0
+            }
+            Db::Mysql(p) => {
+                let q = sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql.to_string()));
+                bind_all!(q, args, |t: DateTime<Utc>| t.naive_utc(), |b| b)
+                    .fetch_one(p)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .0
+            }
+        }
+    }
+
+    pub fn of(store: &orderdeck::sources::store::AnyStore) -> Db {
+        use orderdeck::sources::store::AnyStore;
+        match store {
+            AnyStore::Postgres(s) => Db::Postgres(s.pool().clone()),
+            AnyStore::Mysql(s) => Db::Mysql(s.pool().clone()),
+            AnyStore::Sqlite(s) => Db::Sqlite(s.pool().clone()),
+        }
+    }
+}
