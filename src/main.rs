@@ -75,7 +75,8 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("orderdeck: {}", f.message);
+            // The last line of defence: every failure is masked once more.
+            eprintln!("orderdeck: {}", config::mask_secrets(&f.message));
             ExitCode::from(f.code)
         }
     }
