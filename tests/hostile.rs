@@ -477,3 +477,73 @@ fn hostile_rows_never_reach_the_terminal() {
         "escapes shown:\n{screen_text}"
     );
 }
+
+/// PostgreSQL checks UTF-8 in a UTF8 database, but a `SQL_ASCII` one
+/// stores any bytes. The server itself refuses to send them to a UTF-8
+/// client (the rule's query fails with "invalid byte sequence"), so no
+/// such text ever reaches the decoders; what matters is that the poll
+/// goes on: the source stays up, the rule says why in one line, and the
+/// other rules still report their orders.
+#[tokio::test]
+#[ignore = "needs services"]
+async fn postgres_sql_ascii_bytes_fail_one_rule_not_the_poll() {
+    use orderdeck::sources::store::{AnyStore, Open};
+    use sqlx::{Connection, Executor};
+    let admin = common::scratch::pg_url();
+    let name = format!("od_ascii_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is unreachable: {e}"));
+    c.execute(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"
+    )))
+    .await
+    .expect("create a SQL_ASCII database");
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(&format!("/{name}"));
+    let store = AnyStore::open(url.as_str(), Open::default())
+        .await
+        .expect("open");
+    store.migrate().await.expect("migrate");
+    let AnyStore::Postgres(pg) = &store else {
+        panic!("not postgres")
+    };
+    sqlx::query(
+        r"INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+            status, payment_status, created_at, status_changed_at)
+          VALUES (E'CO-BAD-\xff\xfe', 1, 2, E'SKU-\x1b[31m\xc0', 1, 100, 'processing', 'paid',
+                  now() - interval '30 hours', now() - interval '30 hours'),
+                 ('CO-GOOD', 1, 2, 'SKU-1', 1, 100, 'processing', 'paid',
+                  now() - interval '30 hours', now() - interval '30 hours')",
+    )
+    .execute(pg.pool())
+    .await
+    .expect("insert raw bytes");
+    sqlx::query(
+        "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+            status, payment_status, created_at, status_changed_at)
+          VALUES ('CO-REVIEW', 1, 2, 'SKU-1', 1, 100, 'pending_review', 'unpaid',
+                  now() - interval '2 hours', now() - interval '2 hours')",
+    )
+    .execute(pg.pool())
+    .await
+    .expect("insert a ghost");
+    let snap = store.detect(Utc::now()).await.expect("the poll succeeds");
+    let errors: Vec<&str> = snap
+        .rule_errors
+        .iter()
+        .map(|e| e.rule_id.as_str())
+        .collect();
+    assert_eq!(errors, ["zombie.processing_24h"], "{:?}", snap.rule_errors);
+    let message = &snap.rule_errors[0].message;
+    assert!(message.contains("invalid byte sequence"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+    let nos: Vec<&str> = snap.orders.iter().map(|o| o.order_no.as_str()).collect();
+    assert!(nos.contains(&"CO-REVIEW"), "other rules still run: {nos:?}");
+    store.close().await;
+    c.execute(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .await
+    .expect("drop");
+}
