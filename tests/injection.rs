@@ -46,7 +46,7 @@ const HOSTILE: &[&str] = &[
     "CO1'; UPDATE orders SET status = 'cancelled'; --",
     "ʼ OR 1=1 --",
     "＇ OR ＇1＇=＇1",
-    "CO1\u{202e}';--",
+    "CO1\u{2019}; --",
 ];
 
 fn state() -> State {
