@@ -29,6 +29,9 @@ BIN="${ORDERDECK_BIN:-${CARGO_TARGET_DIR:-target}/debug/orderdeck}"
 DIR="${SOAK_DIR:-$(mktemp -d -t orderdeck-soak.XXXXXX)}"
 mkdir -p "$DIR"
 SESSION="od-soak-$$"
+# A tmux server of its own: the default one is shared with whoever else
+# uses tmux on the host, and a `tmux kill-server` there must not end the drill.
+tm() { tmux -L "$SESSION" "$@"; }
 DB="od_soak_$$"
 
 say() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$DIR/soak.log"; }
@@ -51,7 +54,7 @@ curl -sf -u "$API_AUTH" "$API/api/overview" >/dev/null || { echo "soak: no manag
 psql "$PG_ADMIN" -qAtc "CREATE DATABASE $DB" >/dev/null
 DB_URL="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$PG_ADMIN" "$DB")"
 cleanup() {
-    tmux kill-session -t "$SESSION" 2>/dev/null || true
+    tm kill-server 2>/dev/null || true
     [ -n "${SIM_PID:-}" ] && kill "$SIM_PID" 2>/dev/null || true
     [ -n "${RSS_PID:-}" ] && kill "$RSS_PID" 2>/dev/null || true
     psql "$PG_ADMIN" -qAtc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
@@ -76,19 +79,19 @@ TOML
 )
 
 say "soak: $MINUTES min, evidence in $DIR, database $DB"
-tmux new-session -d -s "$SESSION" -x 120 -y 40 \
+tm new-session -d -s "$SESSION" -x 120 -y 40 \
     "env TERM=xterm-256color XDG_STATE_HOME='$DIR/state' '$BIN' --config '$CONFIG'; echo \"cockpit exited: \$?\" > '$DIR/cockpit.exit'; sleep 3600"
-tmux pipe-pane -o -t "$SESSION" "cat >> '$DIR/terminal.raw'"
+tm pipe-pane -o -t "$SESSION" "cat >> '$DIR/terminal.raw'"
 COCKPIT_PID=""
 for _ in $(seq 50); do
-    COCKPIT_PID="$(pgrep -P "$(tmux display -p -t "$SESSION" '#{pane_pid}')" -f "$BIN" | head -1 || true)"
+    COCKPIT_PID="$(pgrep -P "$(tm display -p -t "$SESSION" '#{pane_pid}')" -f "$BIN" | head -1 || true)"
     [ -n "$COCKPIT_PID" ] && break
     sleep 0.1
 done
 [ -n "$COCKPIT_PID" ] || { fail "the cockpit did not start"; exit 1; }
 say "cockpit pid $COCKPIT_PID"
 
-screen() { tmux capture-pane -p -t "$SESSION"; }
+screen() { tm capture-pane -p -t "$SESSION"; }
 alive() { kill -0 "$COCKPIT_PID" 2>/dev/null; }
 
 "$BIN" simulate --database-url "$DB_URL" --amqp-url "$AMQP_URL" --rate 5 \
@@ -125,6 +128,7 @@ wait_recovered() {
     local t0=$(date +%s)
     local why=""
     while [ $(( $(date +%s) - t0 )) -lt 90 ]; do
+        alive || { echo " cockpit-gone"; return 1; }
         why=""
         [ "$(cockpit_backends)" -gt 0 ] || why="$why no-db-backend"
         [ -n "$(cockpit_connections)" ] || why="$why no-broker-connection"
@@ -147,7 +151,8 @@ while kill -0 "$SIM_PID" 2>/dev/null; do
     sleep "$KILL_EVERY"
     kill -0 "$SIM_PID" 2>/dev/null || break
     ROUND=$((ROUND + 1))
-    alive || { fail "the cockpit died (round $ROUND)"; break; }
+    # A dead cockpit ends the drill at once (the evidence is what it left).
+    alive || { fail "the cockpit died (round $ROUND)"; kill "$SIM_PID" 2>/dev/null; break; }
     # Every round kills the cockpit's database backends; every other round
     # all backends of the database (simulate's too), and every round the
     # cockpit's broker connection through the management API.
@@ -171,7 +176,7 @@ set -e
 screen > "$DIR/screen-final.txt"
 alive && say "cockpit still running after the drill" || fail "the cockpit is gone: $(cat "$DIR/cockpit.exit" 2>/dev/null)"
 [ "$SIM_RC" -eq 0 ] || fail "simulate exited $SIM_RC: $(tail -3 "$DIR/simulate.err")"
-tmux send-keys -t "$SESSION" q
+tm send-keys -t "$SESSION" q
 sleep 2
 grep -q 'cockpit exited: 0' "$DIR/cockpit.exit" 2>/dev/null || fail "the cockpit did not quit cleanly on q: $(cat "$DIR/cockpit.exit" 2>/dev/null)"
 
