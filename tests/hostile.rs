@@ -14,19 +14,16 @@
 mod common;
 
 use chrono::{DateTime, Duration as Age, Utc};
+use common::pty::{ENTER_ALT, LEAVE_ALT, Pty, find};
 use orderdeck::action::Msg;
 use orderdeck::sanitize::is_safe;
 use orderdeck::sources::OrderStore;
 use orderdeck::state::update;
 use orderdeck::theme::ColorDepth;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sqlx::SqlitePool;
-use std::io::{Read, Write};
-use std::path::Path;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MB: usize = 1024 * 1024;
 
@@ -219,104 +216,8 @@ async fn hostile_rows_are_drawn_escaped() {
 
 // ---------------------------------------------------------------- PTY ----
 
-struct Pty {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    output: mpsc::Receiver<Vec<u8>>,
-    seen: Vec<u8>,
-}
-
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
-const ENTER_ALT: &[u8] = b"\x1b[?1049h";
-const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-impl Pty {
-    fn start(args: &[&str], home: &Path) -> Pty {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_orderdeck"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", home);
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        let child = pty.slave.spawn_command(cmd).expect("spawn orderdeck");
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().expect("reader");
-        let writer = pty.master.take_writer().expect("writer");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _master = pty.master;
-            let mut buf = [0u8; 16384];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
-        Pty {
-            child,
-            writer,
-            output: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    fn pump(&mut self, for_at_most: Duration) {
-        if let Ok(chunk) = self.output.recv_timeout(for_at_most) {
-            self.seen.extend(chunk);
-        }
-        while let Ok(chunk) = self.output.try_recv() {
-            self.seen.extend(chunk);
-        }
-    }
-
-    fn wait_for(&mut self, needle: &[u8], timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while find(&self.seen, needle).is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {:?}; saw:\n{}",
-                String::from_utf8_lossy(needle),
-                String::from_utf8_lossy(&self.seen)
-            );
-            self.pump(Duration::from_millis(100));
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write");
-        self.writer.flush().expect("flush");
-        self.pump(Duration::from_millis(400));
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                self.pump(Duration::from_millis(300));
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("orderdeck did not exit");
-            }
-            self.pump(Duration::from_millis(50));
-        }
-    }
-}
 
 /// Strips the renderer's own sequences (CSI: `ESC [` parameters,
 /// intermediates, final byte) and returns what is left that a terminal
@@ -382,7 +283,7 @@ fn hostile_rows_never_reach_the_terminal() {
     .expect("config");
     let config = config.to_str().expect("utf-8 path");
 
-    let mut s = Pty::start(&["--config", config], home.path());
+    let mut s = Pty::start(&["--config", config], home.path(), ROWS, COLS);
     s.wait_for(ENTER_ALT, Duration::from_secs(20));
     s.wait_for(b"Stuck orders", Duration::from_secs(20));
     s.wait_for(b"CO-ESC\\x1b", Duration::from_secs(20));

@@ -4,6 +4,8 @@
 //! (port 1) with credentials it must not repeat, and scans everything the
 //! real binary wrote.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -224,4 +226,41 @@ fn every_command_warns_about_a_readable_config_with_secrets() {
     cmd.arg("--config").arg(&cfg).arg("snapshot");
     let stderr = assert_no_secret(cmd, home.path(), "0600");
     assert!(!stderr.contains("chmod"), "{stderr}");
+}
+
+/// The cockpit says it too: on stderr before it takes the screen, and on
+/// its message line once it is up.
+#[cfg(unix)]
+#[test]
+fn the_cockpit_warns_about_a_readable_config_with_secrets() {
+    use common::pty::{ENTER_ALT, Pty};
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = home.path().join("empty.db");
+    std::fs::write(&db, "").expect("db file");
+    let cfg = env_config(
+        home.path(),
+        &format!(
+            "database_url = 'sqlite://{}'\namqp_url = 'amqp://u:{SECRET}@127.0.0.1:1/%2f'",
+            db.display()
+        ),
+    );
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let cfg = cfg.to_str().expect("utf-8 path");
+    let mut s = Pty::start(&["--config", cfg], home.path(), 30, 120);
+    s.wait_for(ENTER_ALT, Duration::from_secs(20));
+    s.wait_for(b"chmod 600", Duration::from_secs(10));
+    let at = common::pty::find(&s.seen, ENTER_ALT).expect("entered");
+    let before = String::from_utf8_lossy(&s.seen[..at]).into_owned();
+    assert!(
+        before.contains("warning:") && before.contains("chmod 600"),
+        "{before}"
+    );
+    // And on the cockpit's own screen, after it took it over.
+    s.wait_for_from(b"holds a password", at, Duration::from_secs(10));
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    assert!(!String::from_utf8_lossy(&s.seen).contains(SECRET));
+    assert!(!files_under(&home.path().join("state")).contains(SECRET));
 }
