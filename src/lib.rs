@@ -18,6 +18,7 @@ pub mod logging;
 pub mod model;
 pub mod paths;
 pub mod remedy;
+pub mod preflight;
 pub mod runbook;
 pub mod sanitize;
 pub mod simulate;

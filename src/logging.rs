@@ -28,12 +28,49 @@ pub fn init() -> (Option<PathBuf>, Option<WorkerGuard>) {
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(writer)
+        .with_writer(move || Masked(writer.clone()))
         .try_init()
         .is_ok();
     if installed {
         (Some(file), Some(guard))
     } else {
         (None, None)
+    }
+}
+
+/// Masks passwords in every log line before it reaches the file. Sources
+/// mask the URLs they know about; this catches the ones a driver or a
+/// library echoes back in an error nobody thought of. The fmt layer writes
+/// each event in one `write_all`, so a URL is never split across calls.
+struct Masked<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(crate::config::mask_secrets(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn log_lines_have_passwords_masked() {
+        let mut out = Masked(Vec::new());
+        out.write_all(b"WARN poll failed: error connecting to amqp://u:hunter2@mq:5672/%2f\n")
+            .expect("write");
+        let text = String::from_utf8(out.0).expect("utf-8");
+        assert_eq!(
+            text,
+            "WARN poll failed: error connecting to amqp://u:***@mq:5672/%2f\n"
+        );
     }
 }

@@ -79,7 +79,8 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("orderdeck: {}", f.message);
+            // The last line of defence: every failure is masked once more.
+            eprintln!("orderdeck: {}", config::mask_secrets(&f.message));
             ExitCode::from(f.code)
         }
     }
@@ -134,10 +135,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 Some(p) => p,
                 None => config_path(&global)?,
             };
-            let cfg = config::load(&path).map_err(|e| Failure::usage(e.to_string()))?;
-            if let Some(w) = config::permission_warning(&path) {
+            let checked = orderdeck::preflight::check(&path, paths::user_theme_dir().as_deref())
+                .map_err(Failure::usage)?;
+            for w in &checked.warnings {
                 eprintln!("warning: {w}");
             }
+            if let Some((last, rest)) = checked.problems.split_last() {
+                for p in rest {
+                    eprintln!("orderdeck: {p}");
+                }
+                return Err(Failure::usage(last.clone()));
+            }
+            let cfg = checked.config;
             println!(
                 "{}: ok ({} environment{})",
                 path.display(),
@@ -192,7 +201,7 @@ fn load_config(global: &GlobalOpts) -> Result<Config, Failure> {
 
 /// The config and the file it came from (`None`: no file, defaults).
 fn load_config_at(global: &GlobalOpts) -> Result<(Option<PathBuf>, Config), Failure> {
-    match &global.config {
+    let loaded = match &global.config {
         Some(p) => config::load(p)
             .map(|c| (Some(p.clone()), c))
             .map_err(|e| Failure::usage(e.to_string())),
@@ -201,7 +210,12 @@ fn load_config_at(global: &GlobalOpts) -> Result<(Option<PathBuf>, Config), Fail
             Ok(None) => Ok((None, Config::default())),
             Err(e) => Err(Failure::usage(e.to_string())),
         },
+    }?;
+    // Every command that reads the config says so, not only `config check`.
+    if let Some(w) = loaded.0.as_deref().and_then(config::permission_warning) {
+        eprintln!("warning: {w}");
     }
+    Ok(loaded)
 }
 
 /// The built-in runbook with the user's merged over it: the config's
@@ -447,6 +461,10 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
     if let Some(w) = warning {
+        look.warnings.insert(0, w);
+    }
+    // First: readable passwords outrank a broken theme or runbook.
+    if let Some(w) = config_path.as_deref().and_then(config::permission_warning) {
         look.warnings.insert(0, w);
     }
     let store = match db_url {

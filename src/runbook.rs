@@ -86,6 +86,9 @@ impl Rule {
     }
 }
 
+/// A runbook is a page of rules; a file much bigger is the wrong file.
+const MAX_RUNBOOK_BYTES: u64 = 1024 * 1024;
+
 /// A runbook that could not be loaded: one line, `origin:line:col: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunbookError {
@@ -140,9 +143,11 @@ fn yes() -> bool {
     true
 }
 
-/// Makes a message one line: newlines and runs of spaces collapse.
+/// One line, with control and bidi characters from the file escaped and
+/// the length capped: a hostile key must not drive the terminal that shows
+/// the error.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::toml_errors::one_line(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 impl Runbook {
@@ -167,22 +172,25 @@ impl Runbook {
             (None, Some(p)) if p.exists() => p,
             _ => return (builtin, None),
         };
-        let shown = path.display().to_string();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                return (
-                    builtin,
-                    Some(format!(
-                        "runbook {shown}: {e}; using the built-in rules only"
-                    )),
-                );
-            }
-        };
-        match Runbook::parse(&text, &shown) {
+        match Runbook::load_file(path) {
             Ok(user) => (builtin.merge(user), None),
             Err(e) => (builtin, Some(format!("{e}; using the built-in rules only"))),
         }
+    }
+
+    /// Reads and parses a user runbook. Every error is one line that names
+    /// the file (escaped), and the line where the file has lines: a wrong
+    /// path or a binary file is reported, never half-read or panicked on.
+    pub fn load_file(path: &Path) -> Result<Runbook, String> {
+        use crate::toml_errors::{ReadError, read_text, show_path};
+        let shown = show_path(path);
+        let text = read_text(path, MAX_RUNBOOK_BYTES).map_err(|e| match e {
+            ReadError::NotUtf8 { line, col, .. } => {
+                format!("{shown}:{line}:{col}: {}", e.describe(MAX_RUNBOOK_BYTES))
+            }
+            _ => format!("runbook {shown}: {}", e.describe(MAX_RUNBOOK_BYTES)),
+        })?;
+        Runbook::parse(&text, &shown).map_err(|e| e.to_string())
     }
 
     /// Parses a runbook; `origin` names it in errors (usually the path).
@@ -198,7 +206,7 @@ impl Runbook {
         };
         let raw: RawRunbook = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start).unwrap_or(0);
-            at(offset, e.message().to_string())
+            at(offset, crate::toml_errors::message(&e, text))
         })?;
         let mut rules: Vec<Rule> = Vec::with_capacity(raw.rule.len());
         for spanned in raw.rule {

@@ -80,15 +80,52 @@ pub fn restore() {
 
 /// Restores the terminal *before* the panic message is printed, so the
 /// message is readable and the shell is usable, then says where the log is.
+/// The message is printed here rather than by the default hook so that a
+/// URL in it (an `expect` on a connection, say) has its password masked on
+/// the screen and in the log alike.
 pub fn install_panic_hook(log_file: Option<PathBuf>) {
-    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
-        tracing::error!(panic = %info, "orderdeck panicked");
-        previous(info);
+        let report = panic_report(&info.to_string());
+        tracing::error!(panic = %report, "orderdeck panicked");
+        eprintln!("orderdeck {report}");
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{}", crate::config::mask_secrets(&trace.to_string()));
+        } else {
+            eprintln!("note: run with RUST_BACKTRACE=1 for a backtrace");
+        }
         match &log_file {
             Some(p) => eprintln!("orderdeck crashed; the log is at {}", p.display()),
             None => eprintln!("orderdeck crashed (no log file could be opened)"),
         }
     }));
+}
+
+/// What a panic says (`panicked at FILE:LINE:COL:` and the message), with
+/// passwords masked and control characters from the message escaped: the
+/// message may quote outside data.
+pub fn panic_report(info: &str) -> String {
+    let masked = crate::config::mask_secrets(info);
+    masked
+        .lines()
+        .map(|l| crate::sanitize::sanitize_capped(l, 2000))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_reports_mask_passwords_and_escape_controls() {
+        let r = panic_report(
+            "panicked at src/x.rs:1:2:\nconnect postgres://u:hunter2@db/x failed \u{1b}]0;t\u{7}",
+        );
+        assert!(!r.contains("hunter2"), "{r}");
+        assert!(r.contains("postgres://u:***@db/x"), "{r}");
+        assert!(!r.contains('\u{1b}') && !r.contains('\u{7}'), "{r:?}");
+        assert!(r.starts_with("panicked at src/x.rs:1:2:\nconnect"), "{r}");
+    }
 }

@@ -1,9 +1,13 @@
-//! Malformed configs and themes from `tests/fixtures/bad_config` and
-//! `tests/fixtures/bad_theme`: each must give an error (never a panic) on ONE
-//! line that names the file, the line where the input has lines, and what is
-//! wrong. Broken themes must leave the built-in themes in use.
+//! Malformed configs, themes and runbooks from `tests/fixtures/bad_config`,
+//! `tests/fixtures/bad_theme` and `tests/fixtures/bad_runbook`: each must
+//! give an error (never a panic) on ONE line that names the file, the line
+//! where the input has lines, and what is wrong. Broken themes and runbooks
+//! must leave the built-ins in use. The real binary is run on every fixture
+//! too: `config check` exits 2 with that one line on stderr.
 
+use assert_cmd::Command;
 use orderdeck::config;
+use orderdeck::runbook::Runbook;
 use orderdeck::theme::ThemeSet;
 use std::path::{Path, PathBuf};
 
@@ -215,5 +219,190 @@ fn theme_dir_full_of_broken_files() {
     for file in THEME_FIXTURES {
         let named = warnings.iter().filter(|w| w.contains(file)).count();
         assert_eq!(named, 1, "{file}: {warnings:#?}");
+    }
+}
+
+/// Asserts the error for a runbook fixture, read the way the cockpit and
+/// `config check` read a user runbook.
+fn check_runbook(file: &str, line: usize, says: &str) {
+    let path = fixture("bad_runbook", file);
+    let err = match Runbook::load_file(&path) {
+        Ok(r) => panic!("{file}: accepted with {} rules", r.rules.len()),
+        Err(e) => e,
+    };
+    assert_one_clean_line(&err);
+    let want = format!("{}:{line}:", path.display());
+    assert!(err.starts_with(&want), "{file}: want {want}..., got {err}");
+    assert!(err.contains(says), "{file}: want {says:?} in {err}");
+    // The cockpit keeps the built-in rules and says why.
+    let (runbook, warning) = Runbook::with_user_file(Some(&path), None);
+    assert_eq!(runbook, Runbook::builtin(), "{file}");
+    let warning = warning.unwrap_or_else(|| panic!("{file}: no warning"));
+    assert!(warning.starts_with(&err), "{file}: {warning}");
+    assert!(
+        warning.ends_with("using the built-in rules only"),
+        "{warning}"
+    );
+}
+
+macro_rules! bad_runbook {
+    ($($test:ident: $file:literal, line $line:expr, $says:literal;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                check_runbook($file, $line, $says);
+            }
+        )+
+        const RUNBOOK_FIXTURES: &[&str] = &[$($file),+];
+    };
+}
+
+bad_runbook! {
+    runbook_syntax: "syntax.toml", line 1, "unclosed array table, expected `]`";
+    runbook_unknown_key: "unknown_key.toml", line 5, "unknown field `sevrity`";
+    runbook_unknown_family: "unknown_family.toml", line 3,
+        "rule my.rule: unknown anomaly family \"zombi\" (expected ghost, split or zombie)";
+    runbook_duplicate_id: "duplicate_id.toml", line 9, "duplicate rule id \"my.rule\"";
+    runbook_both_thresholds: "both_thresholds.toml", line 1,
+        "rule my.rule: set threshold_minutes or threshold_hours, not both";
+    runbook_cutoff_without_threshold: "cutoff_without_threshold.toml", line 1,
+        "its sql uses :cutoff but it has no threshold_minutes or threshold_hours";
+    runbook_empty_sql: "empty_sql.toml", line 6, "rule my.rule: sql is empty";
+    runbook_unknown_param: "unknown_param.toml", line 6, "unknown parameter :order_no";
+    runbook_invalid_utf8: "invalid_utf8.toml", line 4, "invalid UTF-8 (byte 0xe9)";
+    runbook_escaped_control_key: "escaped_control_key.toml", line 3,
+        "unknown field `\\u{1b}]0;pwned\\u{7}`";
+    runbook_missing_sql: "missing_sql.toml", line 1, "missing field `sql`";
+    runbook_wrong_type: "wrong_type.toml", line 5, "invalid type: string \"thirty\", expected u64";
+    runbook_negative_threshold: "negative_threshold.toml", line 5, "invalid value: integer `-5`";
+    runbook_spaced_id: "spaced_id.toml", line 2, "rule id must be non-empty without spaces";
+    runbook_not_a_table: "rule_not_a_table.toml", line 1, "expected a sequence";
+    runbook_huge_line: "huge_line.toml", line 2, "unknown field `xxxx";
+}
+
+#[test]
+fn runbook_fixture_list_matches_directory() {
+    assert_fixture_list("bad_runbook", RUNBOOK_FIXTURES);
+}
+
+#[test]
+fn runbook_typo_gets_a_suggestion() {
+    check_runbook("unknown_key.toml", 5, "did you mean `severity`?");
+}
+
+/// The real binary with HOME and the XDG directories in `home`, so neither
+/// the developer's own config, themes nor log are touched.
+fn orderdeck(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("orderdeck").expect("binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .timeout(std::time::Duration::from_secs(30));
+    cmd
+}
+
+/// Runs `args`, wants exit 2 and exactly one stderr line that starts with
+/// `orderdeck: {at}` and says `says`; returns that line.
+fn expect_exit_2(cmd: &mut Command, at: &str, says: &str) -> String {
+    let out = cmd.output().expect("run orderdeck");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "want one line, got: {stderr}");
+    assert_one_clean_line(lines[0]);
+    assert!(
+        lines[0].starts_with(&format!("orderdeck: {at}")),
+        "want orderdeck: {at}..., got {}",
+        lines[0]
+    );
+    assert!(lines[0].contains(says), "want {says:?} in {}", lines[0]);
+    lines[0].to_string()
+}
+
+/// The first error line `config::load` gives, up to and including `line:`.
+fn config_position(file: &str) -> String {
+    let path = fixture("bad_config", file);
+    let err = config::load(&path).map(|_| ()).expect_err(file).to_string();
+    let shown = path.display().to_string();
+    let rest = &err[shown.len()..];
+    let line: String = rest
+        .trim_start_matches(':')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    format!("{shown}:{line}:")
+}
+
+#[test]
+fn binary_exits_2_on_every_bad_config() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for file in CONFIG_FIXTURES {
+        let path = fixture("bad_config", file);
+        let at = config_position(file);
+        // `config check`, the cockpit and `snapshot` all stop at the config.
+        for args in [&["config", "check"][..], &[], &["snapshot"]] {
+            let mut cmd = orderdeck(home.path());
+            cmd.arg("--config").arg(&path).args(args);
+            expect_exit_2(&mut cmd, &at, "");
+        }
+    }
+}
+
+#[test]
+fn binary_exits_2_on_every_bad_runbook() {
+    let home = tempfile::tempdir().expect("tempdir");
+    for file in RUNBOOK_FIXTURES {
+        let path = fixture("bad_runbook", file);
+        let config = home.path().join("config.toml");
+        std::fs::write(&config, format!("runbook = '{}'\n", path.display())).expect("config");
+        let want = Runbook::load_file(&path).map(|_| ()).expect_err(file);
+        let mut cmd = orderdeck(home.path());
+        cmd.arg("--config").arg(&config).args(["config", "check"]);
+        let line = expect_exit_2(&mut cmd, &path.display().to_string(), "");
+        assert_eq!(line, format!("orderdeck: {want}"));
+    }
+}
+
+/// The runbook beside the config counts when the config names none.
+#[test]
+fn binary_checks_the_runbook_beside_the_config() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "").expect("config");
+    let beside = home.path().join("runbook.toml");
+    std::fs::copy(fixture("bad_runbook", "duplicate_id.toml"), &beside).expect("copy");
+    let mut cmd = orderdeck(home.path());
+    cmd.arg("--config").arg(&config).args(["config", "check"]);
+    expect_exit_2(
+        &mut cmd,
+        &format!("{}:9:", beside.display()),
+        "duplicate rule id",
+    );
+    std::fs::remove_file(&beside).expect("rm");
+    orderdeck(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["config", "check"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn binary_exits_2_on_every_bad_theme() {
+    for file in THEME_FIXTURES {
+        let home = tempfile::tempdir().expect("tempdir");
+        let themes = home.path().join("config/orderdeck/themes");
+        std::fs::create_dir_all(&themes).expect("theme dir");
+        let path = themes.join(file);
+        std::fs::copy(fixture("bad_theme", file), &path).expect("copy");
+        let config = home.path().join("config.toml");
+        std::fs::write(&config, "").expect("config");
+        let mut cmd = orderdeck(home.path());
+        cmd.arg("--config").arg(&config).args(["config", "check"]);
+        expect_exit_2(&mut cmd, &format!("{}:", path.display()), "");
     }
 }

@@ -16,8 +16,9 @@ use std::sync::Arc;
 pub struct SourceError(pub String);
 
 impl SourceError {
+    /// Masks any password in `msg`: driver errors sometimes echo a URL.
     pub fn new(msg: impl Into<String>) -> Self {
-        SourceError(msg.into())
+        SourceError(crate::config::mask_secrets(&msg.into()))
     }
 }
 

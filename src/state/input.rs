@@ -70,7 +70,14 @@ impl LineInput {
                 self.cursor = len;
                 Edit::Moved
             }
-            KeyCode::Char(c) if !key.ctrl && !key.alt && !c.is_control() => {
+            // Control, bidi and invisible characters are refused like
+            // controls: on the prompt they would reorder or hide what the
+            // operator reads (and pasting one is how it would get there).
+            KeyCode::Char(c)
+                if !key.ctrl
+                    && !key.alt
+                    && crate::sanitize::is_safe(c.encode_utf8(&mut [0; 4])) =>
+            {
                 if len >= MAX_CHARS {
                     return Edit::Ignored;
                 }

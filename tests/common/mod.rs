@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod remedy_world;
+pub mod pty;
+pub mod scratch;
 pub mod world;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -30,11 +30,21 @@ fn cell(row: &SqliteRow, col: &str) -> Result<Cell, String> {
             Cell::Int(row.try_get_unchecked::<i64, _>(col).map_err(bad)?)
         }
         "REAL" => Cell::Real(row.try_get_unchecked::<f64, _>(col).map_err(bad)?),
-        "TEXT" | "DATETIME" | "DATE" | "TIME" => {
-            Cell::Text(row.try_get_unchecked::<String, _>(col).map_err(bad)?)
-        }
+        "TEXT" | "DATETIME" | "DATE" | "TIME" => Cell::Text(text(row, col).map_err(bad)?),
         _ => Cell::Blob,
     })
+}
+
+/// SQLite stores whatever bytes it is given as TEXT; one order with a
+/// mangled byte must not fail the whole rule (and hide every other stuck
+/// order), so invalid UTF-8 is read lossily, shown as U+FFFD.
+fn text(row: &SqliteRow, col: &str) -> Result<String, sqlx::Error> {
+    match row.try_get_unchecked::<String, _>(col) {
+        Ok(t) => Ok(t),
+        Err(_) => row
+            .try_get_unchecked::<Vec<u8>, _>(col)
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+    }
 }
 
 /// A required integer (`INTEGER`, or text holding one).
