@@ -65,4 +65,12 @@ pub enum Effect {
     LookupOrder(String),
     /// Ring the terminal bell: a new alert fired and `alerts.bell` is on.
     Bell,
+    /// Append to the incident's record (only sent when something changed).
+    RecordIncident {
+        incident: String,
+        observations: Vec<crate::state::incident::Observation>,
+    },
+    /// Open the postmortem editor for this incident (or a new draft) on the
+    /// cockpit's terminal; the cockpit resumes when it closes.
+    OpenPostmortem { incident: Option<String> },
 }

@@ -17,6 +17,7 @@ pub mod layout;
 pub mod logging;
 pub mod model;
 pub mod paths;
+pub mod postmortem;
 pub mod runbook;
 pub mod sanitize;
 pub mod simulate;

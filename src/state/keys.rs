@@ -112,6 +112,7 @@ pub enum Action {
     SortReverse,
     CycleTheme,
     ToggleClock,
+    Postmortem,
 }
 
 impl Action {
@@ -138,6 +139,7 @@ impl Action {
             Action::SortReverse => "reverse sort order",
             Action::CycleTheme => "next theme",
             Action::ToggleClock => "UTC / local time",
+            Action::Postmortem => "postmortem draft for this incident",
         }
     }
 
@@ -153,6 +155,7 @@ impl Action {
             Action::SortNext => "sort",
             Action::CycleTheme => "theme",
             Action::ToggleClock => "utc/local",
+            Action::Postmortem => "postmortem",
             Action::Back => "back",
             _ => "",
         }
@@ -198,6 +201,7 @@ impl Default for Keymap {
             (Key::char('S'), SortReverse),
             (Key::char('t'), CycleTheme),
             (Key::char('z'), ToggleClock),
+            (Key::char('p'), Postmortem),
         ];
         Keymap { bindings }
     }
