@@ -40,9 +40,9 @@ impl Section {
             Section::Timeline => "Timeline",
             Section::Whys => "5 Whys",
             Section::RootCause => "Root cause",
-            Section::Lessons => "Went well/wrong",
+            Section::Lessons => "Lessons",
             Section::Actions => "Action items",
-            Section::Runbook => "Runbook updates",
+            Section::Runbook => "Runbook",
         }
     }
 
