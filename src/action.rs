@@ -77,4 +77,12 @@ pub enum Effect {
     ExecuteRemedy(Box<Preview>),
     /// Cancelled at the dialog: audited as refused, nothing changed.
     DeclineRemedy(Box<Preview>),
+    /// Append to the incident's record (only sent when something changed).
+    RecordIncident {
+        incident: String,
+        observations: Vec<crate::state::incident::Observation>,
+    },
+    /// Open the postmortem editor for this incident (or a new draft) on the
+    /// cockpit's terminal; the cockpit resumes when it closes.
+    OpenPostmortem { incident: Option<String> },
 }

@@ -94,7 +94,20 @@ where
             _ = tick.tick() => Msg::Tick(Utc::now()),
         };
         for effect in update(state, msg) {
-            execute(effect);
+            match effect {
+                // The editor takes over this terminal and these events
+                // until it closes; then the cockpit redraws and goes on.
+                Effect::OpenPostmortem { incident } => {
+                    crate::postmortem::command::from_cockpit(
+                        terminal,
+                        &mut events,
+                        state,
+                        incident.as_deref(),
+                    )
+                    .await;
+                }
+                other => execute(other),
+            }
         }
     }
 }

@@ -93,6 +93,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BrokerCommand,
     },
+    /// Postmortem drafts: the guided 5-Whys editor, exports, Confluence
+    Postmortem {
+        #[command(subcommand)]
+        command: crate::postmortem::command::PostmortemCommand,
+    },
     /// Print shell completions
     Completions {
         #[arg(value_enum)]

@@ -187,6 +187,19 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         Effect::PreviewRemedy(_) | Effect::ExecuteRemedy(_) | Effect::DeclineRemedy(_) => {
             spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
         }
+        Effect::RecordIncident {
+            incident,
+            observations,
+        } => match crate::paths::incidents_dir() {
+            Some(dir) => {
+                if let Err(e) = crate::postmortem::record::append(&dir, &incident, &observations) {
+                    tracing::warn!(%incident, dir = %dir.display(), "cannot record the incident: {e}");
+                }
+            }
+            None => tracing::warn!("no data directory: the incident is not recorded"),
+        },
+        // Handled by the run loop, which owns the terminal.
+        Effect::OpenPostmortem { .. } => {}
     };
     // A deliberate crash after the first frame, so the PTY tests can prove
     // the panic hook gives the terminal back. Only reachable by setting the

@@ -11,7 +11,9 @@ use crate::toml_errors;
 use serde::{Deserialize, Serialize};
 
 mod alerts;
+mod confluence;
 pub use alerts::{AlertsConfig, LogExpr, LogRule, MAX_GROWING_SAMPLES, ZeroConsumers};
+pub use confluence::ConfluenceConfig;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
@@ -83,6 +85,8 @@ pub struct Config {
     pub runbook: Option<PathBuf>,
     /// `[env.prod]`, `[env.staging]`, ...
     pub env: BTreeMap<String, EnvConfig>,
+    /// Where `postmortem publish` sends pages.
+    pub confluence: ConfluenceConfig,
 }
 
 /// One `[env.NAME]` section as written.

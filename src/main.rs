@@ -159,6 +159,16 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Broker {
             command: BrokerCommand::Declare { amqp_url },
         }) => Ok(orderdeck::simulate::command::broker_declare(&amqp_url).await?),
+        Some(Command::Postmortem { command }) => orderdeck::postmortem::command::command(
+            command,
+            global.config.as_deref(),
+            global.theme.as_deref(),
+        )
+        .await
+        .map_err(|e| Failure {
+            code: e.code,
+            message: e.message,
+        }),
         Some(Command::Completions { shell }) => {
             // Generated into memory first: clap_complete panics when stdout
             // is closed early (`orderdeck completions bash | head`).

@@ -39,7 +39,12 @@ pub fn default_runbook_path() -> Option<PathBuf> {
     project().map(|p| p.config_dir().join("runbook.toml"))
 }
 
-/// The local remediation audit trail: `~/.local/share/orderdeck/audit.jsonl`.
+/// The local append-only remediation audit: `~/.local/share/orderdeck/audit.jsonl`.
 pub fn audit_log_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join("audit.jsonl"))
+}
+
+/// What the cockpit saw per incident, one JSONL file each, for postmortems.
+pub fn incidents_dir() -> Option<PathBuf> {
+    data_dir().map(|d| d.join("incidents"))
 }

@@ -78,4 +78,27 @@ pub(super) fn refresh(state: &mut State, at: DateTime<Utc>, effects: &mut Vec<Ef
     if state.alerts.rules.bell && !change.fired.is_empty() {
         effects.push(Effect::Bell);
     }
+    record(state, at, effects);
+}
+
+/// Hands what is new about the incident to the edge to append to its record.
+fn record(state: &mut State, at: DateTime<Utc>, effects: &mut Vec<Effect>) {
+    let counts = state.orders.counts;
+    let seen = super::incident::Seen {
+        alerts: state.alerts.board.active(),
+        families: Family::ALL.map(|f| (f, counts.get(f) as u64)),
+        amount_cents: counts.amount_cents,
+        queues: state
+            .queues
+            .rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.ready))
+            .collect(),
+    };
+    if let Some((incident, observations)) = state.incident.observe(at, seen) {
+        effects.push(Effect::RecordIncident {
+            incident,
+            observations,
+        });
+    }
 }

@@ -119,6 +119,7 @@ pub enum Action {
     ClearHold,
     RequeueDead,
     BulkHeal,
+    Postmortem,
 }
 
 impl Action {
@@ -170,6 +171,7 @@ impl Action {
             Action::ClearHold => "clear a risk hold that was a false positive",
             Action::RequeueDead => "requeue the selected queue's dead letters",
             Action::BulkHeal => "bulk heal zombie orders older than 24 h (retry or cancel)",
+            Action::Postmortem => "postmortem draft for this incident",
         }
     }
 
@@ -185,6 +187,7 @@ impl Action {
             Action::SortNext => "sort",
             Action::CycleTheme => "theme",
             Action::ToggleClock => "utc/local",
+            Action::Postmortem => "postmortem",
             Action::Back => "back",
             Action::ReleaseLock => "unlock",
             Action::Retry => "retry",
@@ -244,6 +247,7 @@ impl Default for Keymap {
             (Key::char('x'), ClearHold),
             (Key::char('d'), RequeueDead),
             (Key::char('H'), BulkHeal),
+            (Key::char('p'), Postmortem),
         ];
         Keymap { bindings }
     }

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod filter;
+pub mod incident;
 pub mod input;
 pub mod keys;
 pub mod orders;
@@ -210,6 +211,8 @@ pub struct State {
     pub thresholds: Thresholds,
     pub alerts: AlertsState,
     pub rules: HashMap<String, RuleInfo>,
+    /// The incident being recorded for the postmortem.
+    pub incident: incident::IncidentRecorder,
     /// Terminal size in cells.
     pub size: (u16, u16),
     /// Set by `update` when something visible changed; the loop draws and clears it.
@@ -252,6 +255,7 @@ impl State {
             thresholds: init.thresholds,
             alerts: AlertsState::new(init.alerts),
             rules: init.rules,
+            incident: incident::IncidentRecorder::default(),
             size: init.size,
             needs_redraw: true,
             quit: false,

@@ -310,8 +310,10 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
                 ClockMode::Local => ClockMode::Utc,
             };
         }
+        Action::Postmortem => effects.push(Effect::OpenPostmortem {
+            incident: state.incident.current().map(str::to_string),
+        }),
     }
-    let _ = effects;
 }
 
 fn announce_sort(state: &mut State) {

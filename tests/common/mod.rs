@@ -2,8 +2,8 @@
 //! `now`, and plain-SQL inserts into the reference schema.
 #![allow(dead_code)]
 
-pub mod remedy_world;
 pub mod pty;
+pub mod remedy_world;
 pub mod scratch;
 pub mod world;
 
