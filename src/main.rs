@@ -561,10 +561,10 @@ async fn engine_for(
     };
     let broker = match &env.amqp_url {
         None => Broker::None,
-        Some(url) => Broker::Amqp(
+        Some(url) => Broker::Amqp(Box::new(
             AmqpBroker::new(url, &env.vhost, &env.name)
                 .map_err(|e| Failure::usage(format!("environment {:?}: {e}", env.name)))?,
-        ),
+        )),
     };
     let read_only = if global.read_only {
         Some("read-only mode (--read-only)".to_string())

@@ -56,7 +56,7 @@ const IDLE: Duration = Duration::from_millis(1500);
 pub enum Broker {
     /// No broker configured: remediations that publish are refused.
     None,
-    Amqp(AmqpBroker),
+    Amqp(Box<AmqpBroker>),
     Sim(SimBroker),
 }
 
@@ -175,9 +175,18 @@ impl RequeueRequest {
         }
         props.headers().as_ref().is_some_and(|h| {
             h.inner().iter().any(|(k, v)| {
-                k.as_str().contains(f.as_str()) || format!("{v:?}").contains(f.as_str())
+                k.as_str().contains(f.as_str()) || header_text(v).contains(f.as_str())
             })
         })
+    }
+}
+
+/// A header value as text, for filtering (strings as written, others as debug).
+fn header_text(v: &AMQPValue) -> String {
+    match v {
+        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        AMQPValue::ShortString(s) => s.as_str().to_string(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -162,15 +162,13 @@ impl Action {
             Action::SortReverse => "reverse sort order",
             Action::CycleTheme => "next theme",
             Action::ToggleClock => "UTC / local time",
-            Action::ReleaseLock => "release the selected order's inventory lock (preview first)",
-            Action::Retry => {
-                "retry: republish the order's payment / inventory / work-order message"
-            }
-            Action::CancelNotify => "cancel the order, release stock, apologise to the customer",
-            Action::Resync => "resync status to the system that disagrees (split orders)",
+            Action::ReleaseLock => "release the order's inventory lock (previewed)",
+            Action::Retry => "retry: republish the order's stuck message",
+            Action::CancelNotify => "cancel, release stock, apologise to customer",
+            Action::Resync => "resync status to the system that disagrees",
             Action::ClearHold => "clear a risk hold that was a false positive",
             Action::RequeueDead => "requeue the selected queue's dead letters",
-            Action::BulkHeal => "bulk heal zombie orders older than 24 h (retry or cancel)",
+            Action::BulkHeal => "bulk heal zombies older than 24 h",
             Action::Postmortem => "postmortem draft for this incident",
         }
     }
@@ -302,7 +300,9 @@ mod tests {
             km.action_for(Key::plain(KeyCode::PageDown)),
             Some(Action::PageDown)
         );
-        assert_eq!(km.action_for(Key::char('x')), None);
+        assert_eq!(km.action_for(Key::char('x')), Some(Action::ClearHold));
+        assert_eq!(km.action_for(Key::char('H')), Some(Action::BulkHeal));
+        assert_eq!(km.action_for(Key::char('v')), None);
     }
 
     #[test]
