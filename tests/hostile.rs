@@ -360,16 +360,14 @@ fn hostile_rows_never_reach_the_terminal() {
         .find(|&r| matches!(cell(r, 0).as_str(), "└" | "┗"))
         .expect("bottom edge");
     assert!(bottom > top + 4, "the pane has rows");
-    for r in top + 1..bottom {
+    for (r, row) in rows.iter().enumerate().take(bottom).skip(top + 1) {
         assert!(
             matches!(cell(r, 0).as_str(), "│" | "┃"),
-            "row {r} left border: {:?}",
-            rows[r]
+            "row {r} left border: {row:?}"
         );
         assert!(
             matches!(cell(r, right).as_str(), "│" | "┃"),
-            "row {r} right border at {right}: {:?}",
-            rows[r]
+            "row {r} right border at {right}: {row:?}"
         );
     }
     let screen_text = screen.contents();
