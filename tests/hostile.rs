@@ -275,10 +275,19 @@ fn hostile_rows_never_reach_the_terminal() {
         plant(&pool, Utc::now()).await;
         pool.close().await;
     });
+    // Log lines are outside text too: a keyword alert on a log file shows
+    // its last matching line.
+    let log = home.path().join("app.log");
     let config = home.path().join("config.toml");
     std::fs::write(
         &config,
-        format!("[poll]\norders_secs = 1\n[env.local]\ndatabase_url = '{url}'\n"),
+        format!(
+            "[poll]\norders_secs = 1\n[env.local]\ndatabase_url = '{url}'\n\
+             [alerts]\nqueue_ready = false\ngrowing_samples = 0\nzero_consumers = \"off\"\n\
+             dlq_not_empty = false\n[alerts.stuck_above]\n\
+             [[alerts.log]]\nname = \"errors\"\nfile = '{}'\nexpr = '\"ERROR\"'\nlevel = \"critical\"\n",
+            log.display()
+        ),
     )
     .expect("config");
     let config = config.to_str().expect("utf-8 path");
@@ -287,6 +296,21 @@ fn hostile_rows_never_reach_the_terminal() {
     s.wait_for(ENTER_ALT, Duration::from_secs(20));
     s.wait_for(b"Stuck orders", Duration::from_secs(20));
     s.wait_for(b"CO-ESC\\x1b", Duration::from_secs(20));
+    let mut line =
+        b"2026-11-25 ERROR \x1b]0;owned\x07\x1b[2J\xc2\x9b31m\xe2\x80\xae \xff body=".to_vec();
+    line.extend(b"\x1b[5m".repeat(MB / 4));
+    line.push(b'\n');
+    std::fs::write(&log, line).expect("write the log");
+    s.wait_for(b"1 match/min", Duration::from_secs(20));
+    let before_alerts = s.seen.len();
+    s.send(b":alerts\r");
+    // The alert list shows the last matching line, escaped.
+    s.wait_for_from(
+        b"\\x1b]0;owned\\x07",
+        before_alerts,
+        Duration::from_secs(10),
+    );
+    s.send(b"\x1b");
     // Walk every hostile row with its timeline open, then help and back.
     s.send(b"2g");
     for _ in 0..4 {
@@ -363,13 +387,11 @@ fn hostile_rows_never_reach_the_terminal() {
     for (r, row) in rows.iter().enumerate().take(bottom).skip(top + 1) {
         assert!(
             matches!(cell(r, 0).as_str(), "│" | "┃"),
-            "row {r} left border: {:?}",
-            row
+            "row {r} left border: {row:?}"
         );
         assert!(
             matches!(cell(r, right).as_str(), "│" | "┃"),
-            "row {r} right border at {right}: {:?}",
-            row
+            "row {r} right border at {right}: {row:?}"
         );
     }
     let screen_text = screen.contents();

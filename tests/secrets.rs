@@ -237,13 +237,12 @@ fn the_cockpit_warns_about_a_readable_config_with_secrets() {
     use std::os::unix::fs::PermissionsExt;
     use std::time::Duration;
     let home = tempfile::tempdir().expect("tempdir");
-    let db = home.path().join("empty.db");
-    std::fs::write(&db, "").expect("db file");
+    // Both sources unreachable: their reasons are on the screen too.
     let cfg = env_config(
         home.path(),
         &format!(
-            "database_url = 'sqlite://{}'\namqp_url = 'amqp://u:{SECRET}@127.0.0.1:1/%2f'",
-            db.display()
+            "database_url = '{}'\namqp_url = 'amqp://u:{SECRET}@127.0.0.1:1/%2f'",
+            URLS[0].1
         ),
     );
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).expect("chmod");
@@ -259,6 +258,20 @@ fn the_cockpit_warns_about_a_readable_config_with_secrets() {
     );
     // And on the cockpit's own screen, after it took it over.
     s.wait_for_from(b"holds a password", at, Duration::from_secs(10));
+    // Both sources fail while the cockpit runs; their errors are drawn.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut vt = vt100::Parser::new(30, 120, 0);
+        vt.process(&s.seen);
+        let status = vt.screen().rows(0, 120).next().unwrap_or_default();
+        if status.contains("db ✖ down") && status.contains("mq ✖ down") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        s.pump(Duration::from_millis(200));
+    }
+    s.send(b"1");
+    s.send(b"2");
     s.send(b"q");
     assert!(s.wait_exit().success());
     assert!(!String::from_utf8_lossy(&s.seen).contains(SECRET));
