@@ -13,6 +13,7 @@
 mod common;
 
 use common::now;
+use common::scratch::{Scratch, mysql_url, pg_url, unique, with_database};
 use common::world::{self, Db};
 use orderdeck::action::Msg;
 use orderdeck::runbook::Runbook;
@@ -24,129 +25,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-fn pg_url() -> String {
-    std::env::var("ORDERDECK_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn mysql_url() -> String {
-    std::env::var("ORDERDECK_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-/// A name no other run or test uses.
-fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("od_{tag}_{}_{nanos}", std::process::id())
-}
-
-/// Replaces the database name (the URL's path) of `url`.
-fn with_database(url: &str, db: &str) -> String {
-    let mut u = url::Url::parse(url).expect("test URL parses");
-    u.set_path(&format!("/{db}"));
-    u.to_string()
-}
-
-/// A scratch area on one server, dropped by `cleanup`.
-struct Scratch {
-    kind: &'static str,
-    admin_url: String,
-    name: String,
-    /// The URL orderdeck is given: it lands in the scratch schema/database.
-    url: String,
-}
-
-impl Scratch {
-    async fn postgres(tag: &str) -> Scratch {
-        let admin_url = pg_url();
-        let name = unique(tag);
-        let mut c = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
-        c.execute(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-            .await
-            .expect("create schema");
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{name}");
-        Scratch {
-            kind: "postgres",
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn mysql(tag: &str) -> Scratch {
-        let admin_url = mysql_url();
-        let name = unique(tag);
-        let mut c = sqlx::MySqlConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("MySQL/MariaDB at {admin_url} is unreachable: {e}"));
-        c.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create database");
-        let url = with_database(&admin_url, &name);
-        Scratch {
-            kind: "mysql",
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn store(&self) -> AnyStore {
-        let store = AnyStore::open(
-            &self.url,
-            Open {
-                lazy: false,
-                create: false,
-            },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("open {}: {e}", self.kind));
-        store.migrate().await.expect("migrate");
-        store
-    }
-
-    fn db(store: &AnyStore) -> Db {
-        match store {
-            AnyStore::Postgres(s) => Db::Postgres(s.pool().clone()),
-            AnyStore::Mysql(s) => Db::Mysql(s.pool().clone()),
-            AnyStore::Sqlite(s) => Db::Sqlite(s.pool().clone()),
-        }
-    }
-
-    async fn cleanup(self) {
-        let drop = if self.kind == "postgres" {
-            format!("DROP SCHEMA {} CASCADE", self.name)
-        } else {
-            format!("DROP DATABASE {}", self.name)
-        };
-        let result = if self.kind == "postgres" {
-            let mut c = sqlx::PgConnection::connect(&self.admin_url)
-                .await
-                .expect("connect");
-            c.execute(AssertSqlSafe(drop)).await.map(|_| ())
-        } else {
-            let mut c = sqlx::MySqlConnection::connect(&self.admin_url)
-                .await
-                .expect("connect");
-            c.execute(AssertSqlSafe(drop)).await.map(|_| ())
-        };
-        result.expect("drop scratch area");
-    }
-}
-
 async fn migrations_are_idempotent(s: &Scratch) {
     let store = s.store().await;
     store
         .migrate()
         .await
         .expect("second migrate changes nothing");
-    let db = Scratch::db(&store);
+    let db = Db::of(&store);
     // Exactly one applied migration, recorded in orderdeck's own table.
     let n = match &db {
         Db::Postgres(p) => {
@@ -214,14 +99,14 @@ async fn migrations_are_idempotent(s: &Scratch) {
 
 async fn builtin_rules(s: &Scratch) {
     let store = s.store().await;
-    let want = world::plant(&Scratch::db(&store)).await;
+    let want = world::plant(&Db::of(&store)).await;
     world::assert_builtin_rules(&store, &want).await;
     store.close().await;
 }
 
 async fn timeline_and_lookup(s: &Scratch) {
     let store = s.store().await;
-    let db = Scratch::db(&store);
+    let db = Db::of(&store);
     let hostile = "CO-1'; DROP TABLE orders; --\u{1b}[2J";
     let id = world::order(&db, hostile, "delivered", "paid", 30).await;
     world::event(&db, id, 30, "app", "order_created", "created").await;
@@ -253,7 +138,7 @@ async fn timeline_and_lookup(s: &Scratch) {
 
 async fn failing_rule_is_isolated(s: &Scratch) {
     let store = s.store().await;
-    world::plant(&Scratch::db(&store)).await;
+    world::plant(&Db::of(&store)).await;
     let user = Runbook::parse(
         r#"
 [[rule]]

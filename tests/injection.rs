@@ -218,7 +218,7 @@ async fn sqlite_binds_every_hostile_lookup() {
 async fn postgres_binds_every_hostile_lookup() {
     let s = Scratch::postgres("inject").await;
     let store = s.store().await;
-    hostile_lookups(&store, &Scratch::db(&store)).await;
+    hostile_lookups(&store, &Db::of(&store)).await;
     store.close().await;
     s.cleanup().await;
 }
@@ -228,7 +228,7 @@ async fn postgres_binds_every_hostile_lookup() {
 async fn mysql_binds_every_hostile_lookup() {
     let s = Scratch::mysql("inject").await;
     let store = s.store().await;
-    hostile_lookups(&store, &Scratch::db(&store)).await;
+    hostile_lookups(&store, &Db::of(&store)).await;
     store.close().await;
     s.cleanup().await;
 }

@@ -476,11 +476,6 @@ impl AmqpBroker {
         }
         // Held (filtered-out) messages go back to the DLQ when the channel closes.
         let _ = input.close(200, "requeue done".into()).await;
-        if report.moved < req.limit && seen < u64::from(depth) && taken < remaining {
-            // Deliveries stopped before the depth seen at the start: more may
-            // come on a fresh pass (e.g. a consumer elsewhere held some).
-            return Ok(());
-        }
         Ok(())
     }
 }

@@ -57,6 +57,14 @@ impl Request {
         }
     }
 
+    /// The order a single-order request names (for its timeline event).
+    fn order_ids(&self) -> Vec<i64> {
+        match self {
+            Request::Order { order_id, .. } => vec![*order_id],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn target(&self) -> String {
         match self {
             Request::Order { order_no, .. } => format!("order {order_no}"),
@@ -471,10 +479,7 @@ impl Engine {
             _ => Vec::new(),
         };
         if let Some(why) = &preview.noop {
-            let ids = match request {
-                Request::Order { order_id, .. } => vec![*order_id],
-                _ => Vec::new(),
-            };
+            let ids = request.order_ids();
             return self
                 .record(
                     request,
@@ -671,10 +676,7 @@ impl Engine {
         now: DateTime<Utc>,
         started: Instant,
     ) -> Report {
-        let ids = match request {
-            Request::Order { order_id, .. } => vec![*order_id],
-            _ => Vec::new(),
-        };
+        let ids = request.order_ids();
         self.record(
             request,
             Outcome::Refused,

@@ -5,7 +5,7 @@ use super::audit::AuditRecord;
 use super::spec::{HEAL_PARAMS, REMEDY_PARAMS, Remediation};
 use super::template::{Cell, Row};
 use crate::runbook::rewrite_lists;
-use crate::sources::sql::{Backend, BoundQuery, one_line};
+use crate::sources::sql::{Backend, BoundQuery, one_line, own_statement};
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Column, Executor, IntoArguments, Pool, Row as _};
 use std::future::Future;
@@ -363,7 +363,7 @@ where
     }
 
     pub async fn insert_audit(&self, r: &AuditRecord) -> Result<(), String> {
-        let sql = own::<DB>(
+        let sql = own_statement::<DB>(
             "INSERT INTO remediation_audit (occurred_at, os_user, host, environment, action, \
              target, parameters, statement, affected, outcome, error, duration_ms) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -389,7 +389,7 @@ where
 
     /// Audit rows since `since`, oldest first.
     pub async fn list_audit(&self, since: DateTime<Utc>) -> Result<Vec<AuditRecord>, String> {
-        let sql = own::<DB>(
+        let sql = own_statement::<DB>(
             "SELECT id, occurred_at, os_user, host, environment, action, target, parameters, \
              statement, affected, outcome, error, duration_ms FROM remediation_audit \
              WHERE occurred_at >= ? ORDER BY occurred_at, id",
@@ -424,14 +424,6 @@ fn audit_row<DB: Backend>(row: &DB::Row) -> Result<AuditRecord, String> {
     })
 }
 
-/// orderdeck's own statements are written with `?`; PostgreSQL wants `$n`.
-fn own<DB: Backend>(sql: &str) -> String {
-    match DB::DIALECT {
-        crate::runbook::Dialect::Postgres => crate::sources::sql::numbered_placeholders(sql),
-        _ => sql.to_string(),
-    }
-}
-
 /// One `ops` event per order, in one statement.
 async fn insert_events<DB: Backend>(
     conn: &mut DB::Connection,
@@ -445,7 +437,7 @@ where
     DB::Arguments: IntoArguments<DB>,
 {
     let list = vec!["?"; ids.len()].join(", ");
-    let sql = own::<DB>(&format!(
+    let sql = own_statement::<DB>(&format!(
         "INSERT INTO order_events (order_id, occurred_at, source, kind, status, detail) \
          SELECT id, ?, 'ops', ?, status, ? FROM orders WHERE id IN ({list})"
     ));

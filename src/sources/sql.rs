@@ -385,9 +385,14 @@ where
 /// orderdeck's own fixed statements are written with `?` and rewritten for
 /// PostgreSQL here, so each is spelled once.
 fn statement<DB: Backend>(sql: &'static str) -> sqlx::SqlStr {
+    AssertSqlSafe(own_statement::<DB>(sql)).into_sql_str()
+}
+
+/// [`statement`] for text built at run time (a list of `?` for an `IN`).
+pub fn own_statement<DB: Backend>(sql: &str) -> String {
     match DB::DIALECT {
-        Dialect::Postgres => AssertSqlSafe(numbered_placeholders(sql)).into_sql_str(),
-        Dialect::Sqlite | Dialect::Mysql => sql.into_sql_str(),
+        Dialect::Postgres => numbered_placeholders(sql),
+        Dialect::Sqlite | Dialect::Mysql => sql.to_string(),
     }
 }
 

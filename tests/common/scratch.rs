@@ -3,7 +3,6 @@
 //! URLs: `ORDERDECK_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/test)
 //! and `ORDERDECK_TEST_MYSQL_URL` (default mysql://root@127.0.0.1:3306/test).
 
-use super::world::Db;
 use orderdeck::sources::store::{AnyStore, Open};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
@@ -17,12 +16,20 @@ pub fn mysql_url() -> String {
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
-fn unique(tag: &str) -> String {
+/// A name no other run or test uses.
+pub fn unique(tag: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("od_{tag}_{}_{nanos}", std::process::id())
+}
+
+/// `url` with its path (the MySQL database) replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let mut u = url::Url::parse(url).expect("test URL parses");
+    u.set_path(&format!("/{db}"));
+    u.to_string()
 }
 
 pub struct Scratch {
@@ -62,13 +69,12 @@ impl Scratch {
         c.execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .await
             .expect("create database");
-        let mut u = url::Url::parse(&admin_url).expect("test URL parses");
-        u.set_path(&format!("/{name}"));
+        let url = with_database(&admin_url, &name);
         Scratch {
             kind: "mysql",
             admin_url,
             name,
-            url: u.to_string(),
+            url,
         }
     }
 
@@ -85,14 +91,6 @@ impl Scratch {
         .unwrap_or_else(|e| panic!("open {}: {e}", self.kind));
         store.migrate().await.expect("migrate");
         store
-    }
-
-    pub fn db(store: &AnyStore) -> Db {
-        match store {
-            AnyStore::Postgres(s) => Db::Postgres(s.pool().clone()),
-            AnyStore::Mysql(s) => Db::Mysql(s.pool().clone()),
-            AnyStore::Sqlite(s) => Db::Sqlite(s.pool().clone()),
-        }
     }
 
     pub async fn cleanup(self) {
