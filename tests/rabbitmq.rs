@@ -458,13 +458,18 @@ async fn the_management_api_gives_unacked_and_rates() {
         "{}",
         m.describe()
     );
-    // The API's numbers lag by up to its statistics interval (5 s).
-    let snap = poll_until(&m, Duration::from_secs(20), |s| {
+    // The API's numbers lag by up to its statistics interval (5 s), and the
+    // message counts and the consumer count are emitted separately, so one
+    // can be fresh while the other is not: wait for all of them together.
+    let snap = poll_until(&m, Duration::from_secs(30), |s| {
         let x = stat(s, &q);
-        x.unacked == 5 && x.ready == 25 && x.publish_rate.is_some() && x.deliver_rate.is_some()
+        x.unacked == 5
+            && x.ready == 25
+            && x.consumers == 1
+            && x.publish_rate.is_some()
+            && x.deliver_rate.is_some()
     })
     .await;
-    assert_eq!(stat(&snap, &q).consumers, 1);
     assert!(
         stat(&snap, &gone).missing,
         "absent from the list: not found"
@@ -632,4 +637,235 @@ async fn a_silent_peer_times_out_instead_of_hanging_the_poll() {
     eprintln!("silent api: {w}");
     assert!(w.contains("no answer within 0.7 s"), "{w}");
     delete(&conn, &[q]).await;
+}
+
+/// Connections whose client-given name satisfies `wanted`, as the
+/// management API names them.
+async fn connections_where(wanted: impl Fn(&str) -> bool) -> Vec<String> {
+    let (user, password) = api_login();
+    let mut url = api_base();
+    url.set_path("/api/connections");
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(url)
+        .basic_auth(user, Some(password))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("GET /api/connections")
+        .json()
+        .await
+        .expect("connections JSON");
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            c["client_properties"]["connection_name"]
+                .as_str()
+                .is_some_and(&wanted)
+        })
+        .filter_map(|c| c["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Closes `name` if it is still open; whether it was.
+async fn try_close_connection(name: &str) -> bool {
+    let (user, password) = api_login();
+    let mut url = api_base();
+    url.path_segments_mut()
+        .expect("base URL")
+        .pop_if_empty()
+        .extend(["api", "connections", name]);
+    reqwest::Client::new()
+        .delete(url)
+        .basic_auth(user, Some(password))
+        .header("X-Reason", "orderdeck test: forced close during requeue")
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+/// `n` dead letters with message ids `dl-0` … `dl-{n-1}`, confirmed.
+async fn publish_dead_letters(conn: &Connection, dlq: &str, n: usize) {
+    let ch = conn.create_channel().await.expect("publish channel");
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirm.select");
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut pending = Vec::with_capacity(chunk.len());
+        for i in chunk {
+            let confirm = ch
+                .basic_publish(
+                    "".into(),
+                    dlq.into(),
+                    BasicPublishOptions::default(),
+                    format!("{{\"order_id\":{i},\"event\":\"payment_callback\"}}").as_bytes(),
+                    BasicProperties::default()
+                        .with_delivery_mode(2)
+                        .with_message_id(format!("dl-{i}").into()),
+                )
+                .await
+                .expect("publish");
+            pending.push(confirm);
+        }
+        for c in pending {
+            assert!(c.await.expect("confirm").is_ack(), "broker nacked a message");
+        }
+    }
+}
+
+/// Every message in `queue`: its id and orderdeck's retry count, acked.
+async fn drain(conn: &Connection, queue: &str) -> Vec<(String, u32)> {
+    use futures::StreamExt;
+    let ch = conn.create_channel().await.expect("drain channel");
+    ch.basic_qos(1000, BasicQosOptions::default())
+        .await
+        .expect("qos");
+    let mut consumer = ch
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume");
+    let mut out = Vec::new();
+    while let Ok(Some(Ok(d))) =
+        tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
+    {
+        let id = d
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default();
+        out.push((id, orderdeck::simulate::amqp::retries_of(&d.properties)));
+        d.acker
+            .ack(lapin::options::BasicAckOptions::default())
+            .await
+            .expect("ack");
+    }
+    out
+}
+
+async fn ready(conn: &Connection, queue: &str) -> u32 {
+    let ch = conn.create_channel().await.expect("probe channel");
+    ch.queue_declare(
+        queue.into(),
+        QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{queue}: {e}"))
+    .message_count()
+}
+
+/// The drill: 10,000 dead letters requeued while the requeue's own
+/// AMQP connection is force-closed again and again. Afterwards every
+/// message id is in the work queue exactly as often as the report says,
+/// the DLQ is empty, and every message carries one more retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs services"]
+async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() {
+    use orderdeck::remedy::broker::{AmqpBroker, Broker, RequeueRequest};
+    const N: usize = 10_000;
+    const CLOSES: usize = 4;
+    require_api().await;
+    let conn = broker().await;
+    let ch = conn.create_channel().await.unwrap();
+    let q = unique("requeue");
+    let dlq = format!("{q}.dlq");
+    for n in [&q, &dlq] {
+        declare(&ch, n).await;
+    }
+    publish_dead_letters(&conn, &dlq, N).await;
+    assert_eq!(ready(&conn, &dlq).await as usize, N);
+
+    let env = unique("env");
+    let amqp = AmqpBroker::new(&amqp_url(), "/", &env).expect("broker URL");
+    let request = RequeueRequest {
+        queue: q.clone(),
+        limit: N as u64 + 100,
+        filter: None,
+    };
+    let run = tokio::spawn(async move { Broker::Amqp(Box::new(amqp)).requeue(&request).await });
+
+    // Close the requeue's connection each time a new one appears, once some
+    // messages have moved on it, until CLOSES closes have landed.
+    let mine = format!("orderdeck remediation (env {env}, pid {})", std::process::id());
+    let mut closed: Vec<String> = Vec::new();
+    let mut moved_at_close = Vec::new();
+    while closed.len() < CLOSES && !run.is_finished() {
+        let open: Vec<String> = connections_where(|n| n.starts_with(&mine))
+            .await
+            .into_iter()
+            .filter(|n| !closed.contains(n))
+            .collect();
+        if let Some(name) = open.first() {
+            tokio::time::sleep(Duration::from_millis(120)).await;
+            if try_close_connection(name).await {
+                moved_at_close.push(ready(&conn, &q).await);
+                closed.push(name.clone());
+            }
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let report = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("requeue finished within 5 min")
+        .expect("requeue task");
+    eprintln!(
+        "requeue report: {report:?}; forced closes {}; work queue depth at each close {moved_at_close:?}",
+        closed.len()
+    );
+    assert_eq!(
+        closed.len(),
+        CLOSES,
+        "the run ended before {CLOSES} forced closes: {report:?}"
+    );
+    assert!(report.error.is_none(), "{report:?}");
+    assert!(
+        report.reconnects as usize >= CLOSES,
+        "each forced close is a reconnect: {report:?}"
+    );
+
+    assert_eq!(ready(&conn, &dlq).await, 0, "the DLQ is empty");
+    let got = drain(&conn, &q).await;
+    let mut seen = std::collections::HashMap::<&str, usize>::new();
+    for (id, _) in &got {
+        *seen.entry(id.as_str()).or_default() += 1;
+    }
+    let missing: Vec<String> = (0..N)
+        .map(|i| format!("dl-{i}"))
+        .filter(|id| !seen.contains_key(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} message id(s) lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert_eq!(seen.len(), N, "no id the DLQ did not hold");
+    let duplicates = got.len() - N;
+    // Duplicates can only be messages confirmed whose ack was lost and which
+    // the run did not see again; the report counts exactly those.
+    assert_eq!(
+        duplicates as u64, report.maybe_duplicated,
+        "duplicates in the work queue vs the report: {report:?}"
+    );
+    assert_eq!(
+        report.moved,
+        N as u64,
+        "every dead letter moved, each once: {report:?}"
+    );
+    assert!(
+        got.iter().all(|(_, retries)| *retries == 1),
+        "every requeued message counts one orderdeck retry"
+    );
+    delete(&conn, &[q, dlq]).await;
 }

@@ -12,8 +12,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
-use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::timeout;
@@ -192,15 +191,19 @@ fn header_text(v: &AMQPValue) -> String {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequeueReport {
-    /// Republished, confirmed and acked from the DLQ.
+    /// Dead letters republished, confirmed and acked from the DLQ (each
+    /// message id once, however many connections it took).
     pub moved: u64,
     /// Looked at and left in the DLQ by the filter.
     pub skipped: u64,
     /// Connections lost and re-opened during the run.
     pub reconnects: u32,
-    /// Confirmed in the work queue but whose ack may not have reached the
-    /// broker before a connection was lost: they may be in both queues, with
-    /// the same message id.
+    /// Dead letters delivered again after a lost connection whose republish
+    /// this run had already confirmed: acked without a second publish.
+    pub deduplicated: u64,
+    /// Confirmed in the work queue but still in the DLQ when the run
+    /// stopped (its ack was lost and the run ended before the dead letter
+    /// came back): in both queues, with the same message id.
     pub maybe_duplicated: u64,
     /// Why the run stopped early, if it did.
     pub error: Option<String>,
@@ -320,27 +323,27 @@ impl AmqpBroker {
     }
 
     async fn requeue(&self, req: &RequeueRequest) -> RequeueReport {
-        let mut report = RequeueReport::default();
+        let mut run = Run::default();
         let mut backoff = crate::sources::backoff::Backoff::reconnect();
         // Lost connections are retried; a run that cannot connect at all
         // (or keeps losing it) stops and says so.
         const MAX_RECONNECTS: u32 = 30;
         loop {
-            match self.requeue_once(req, &mut report).await {
-                Ok(()) => return report,
+            match self.requeue_once(req, &mut run).await {
+                Ok(()) => return run.report,
                 Err(Pass::Fatal(e)) => {
-                    report.error = Some(e);
-                    return report;
+                    run.report.error = Some(e);
+                    return run.report;
                 }
                 Err(Pass::Lost(e)) => {
-                    if report.reconnects >= MAX_RECONNECTS {
-                        report.error = Some(format!(
+                    if run.report.reconnects >= MAX_RECONNECTS {
+                        run.report.error = Some(format!(
                             "gave up after {} reconnects: {e}",
-                            report.reconnects
+                            run.report.reconnects
                         ));
-                        return report;
+                        return run.report;
                     }
-                    report.reconnects += 1;
+                    run.report.reconnects += 1;
                     tracing::warn!(error = %e, "requeue: connection lost, reconnecting");
                     tokio::time::sleep(
                         backoff
@@ -354,13 +357,9 @@ impl AmqpBroker {
     }
 
     /// One connection's worth of requeueing; `Lost` means try again.
-    async fn requeue_once(
-        &self,
-        req: &RequeueRequest,
-        report: &mut RequeueReport,
-    ) -> Result<(), Pass> {
+    async fn requeue_once(&self, req: &RequeueRequest, run: &mut Run) -> Result<(), Pass> {
         let conn = self.connect("requeue").await.map_err(Pass::Lost)?;
-        let result = self.requeue_on(&conn, req, report).await;
+        let result = self.requeue_on(&conn, req, run).await;
         let _ = conn.close(200, "requeue done".into()).await;
         result
     }
@@ -369,7 +368,7 @@ impl AmqpBroker {
         &self,
         conn: &Connection,
         req: &RequeueRequest,
-        report: &mut RequeueReport,
+        run: &mut Run,
     ) -> Result<(), Pass> {
         let lost = |e: lapin::Error| Pass::Lost(explain(&e));
         let dlq = req.dlq();
@@ -400,7 +399,9 @@ impl AmqpBroker {
             .await
             .map_err(|e| Pass::Fatal(format!("queue {dlq}: {}", explain(&e))))?
             .message_count();
-        let remaining = req.limit.saturating_sub(report.moved);
+        let remaining = req
+            .limit
+            .saturating_sub(run.report.moved + run.report.maybe_duplicated);
         if remaining == 0 || depth == 0 {
             return Ok(());
         }
@@ -418,7 +419,7 @@ impl AmqpBroker {
             )
             .await
             .map_err(lost)?;
-        let mut in_flight: VecDeque<(lapin::Acker, lapin::PublisherConfirm)> = VecDeque::new();
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut seen: u64 = 0;
         let mut taken: u64 = 0;
         let finish = |in_flight: &mut VecDeque<_>| std::mem::take(in_flight);
@@ -429,7 +430,7 @@ impl AmqpBroker {
             let next = match timeout(IDLE, consumer.next()).await {
                 Err(_) | Ok(None) => break,
                 Ok(Some(Err(e))) => {
-                    settle(report, finish(&mut in_flight)).await;
+                    settle(run, finish(&mut in_flight)).await;
                     return Err(lost(e));
                 }
                 Ok(Some(Ok(d))) => d,
@@ -438,11 +439,29 @@ impl AmqpBroker {
             if !req.matches(&next.data, &next.properties) {
                 // Held unacked until the channel closes, so it is not
                 // redelivered to this consumer in a loop.
-                report.skipped += 1;
+                run.report.skipped += 1;
                 continue;
             }
             taken += 1;
             let props = republished_props(&next.properties, &next.data);
+            let id = props.message_id().as_ref().map(|s| id_key(s.as_str()));
+            if next.redelivered
+                && let Some(key) = id
+                && let Some(acked) = run.confirmed.get(&key).copied()
+            {
+                // Its republish was confirmed before the connection was lost
+                // and the ack with it: publishing again would only make a
+                // duplicate, so the dead letter is just acked now.
+                if let Err(e) = next.acker.ack(BasicAckOptions::default()).await {
+                    settle(run, finish(&mut in_flight)).await;
+                    return Err(lost(e));
+                }
+                run.report.deduplicated += 1;
+                if !acked {
+                    run.acked(key);
+                }
+                continue;
+            }
             let confirm = output
                 .basic_publish(
                     ShortString::from(""),
@@ -456,21 +475,27 @@ impl AmqpBroker {
                 )
                 .await;
             match confirm {
-                Ok(c) => in_flight.push_back((next.acker, c)),
+                Ok(confirm) => in_flight.push_back(InFlight {
+                    acker: next.acker,
+                    confirm,
+                    id,
+                }),
                 Err(e) => {
-                    settle(report, finish(&mut in_flight)).await;
+                    settle(run, finish(&mut in_flight)).await;
                     return Err(lost(e));
                 }
             }
-            if in_flight.len() >= REQUEUE_WINDOW {
-                if let Some(first) = in_flight.pop_front() {
-                    settle_one(report, first).await?;
-                }
+            if in_flight.len() >= REQUEUE_WINDOW
+                && let Some(first) = in_flight.pop_front()
+                && let Err(e) = settle_one(run, first).await
+            {
+                settle(run, finish(&mut in_flight)).await;
+                return Err(e);
             }
         }
         while let Some(first) = in_flight.pop_front() {
-            if let Err(e) = settle_one(report, first).await {
-                settle(report, finish(&mut in_flight)).await;
+            if let Err(e) = settle_one(run, first).await {
+                settle(run, finish(&mut in_flight)).await;
                 return Err(e);
             }
         }
@@ -485,26 +510,65 @@ enum Pass {
     Fatal(String),
 }
 
+/// What one requeue run remembers across its connections.
+#[derive(Default)]
+struct Run {
+    report: RequeueReport,
+    /// Message ids (hashed) whose republish the broker confirmed, and
+    /// whether their dead letter's ack went out. A dead letter that comes
+    /// back redelivered with one of these ids lost only its ack, so it is
+    /// acked without being published twice.
+    confirmed: HashMap<u64, bool>,
+}
+
+impl Run {
+    /// Confirmed in the work queue, dead letter not acked (yet): in both
+    /// queues until it is.
+    fn confirmed_unacked(&mut self, id: Option<u64>) {
+        self.report.maybe_duplicated += 1;
+        if let Some(key) = id {
+            self.confirmed.insert(key, false);
+        }
+    }
+
+    /// The dead letter of a confirmed republish is acked: moved, once.
+    fn acked(&mut self, key: u64) {
+        if self.confirmed.insert(key, true) == Some(false) {
+            self.report.maybe_duplicated = self.report.maybe_duplicated.saturating_sub(1);
+        }
+        self.report.moved += 1;
+    }
+}
+
+/// A republished dead letter waiting for its confirm.
+struct InFlight {
+    acker: lapin::Acker,
+    confirm: lapin::PublisherConfirm,
+    id: Option<u64>,
+}
+
 /// Waits for one republish's confirm, then acks its dead letter.
-async fn settle_one(
-    report: &mut RequeueReport,
-    (acker, confirm): (lapin::Acker, lapin::PublisherConfirm),
-) -> Result<(), Pass> {
-    match timeout(CONFIRM_TIMEOUT, confirm).await {
-        Ok(Ok(Confirmation::Ack(None))) => match acker.ack(BasicAckOptions::default()).await {
+async fn settle_one(run: &mut Run, f: InFlight) -> Result<(), Pass> {
+    match timeout(CONFIRM_TIMEOUT, f.confirm).await {
+        Ok(Ok(Confirmation::Ack(None))) => match f.acker.ack(BasicAckOptions::default()).await {
             Ok(_) => {
-                report.moved += 1;
+                match f.id {
+                    Some(key) => run.acked(key),
+                    None => run.report.moved += 1,
+                }
                 Ok(())
             }
             Err(e) => {
                 // Confirmed in the work queue, ack unsure: the dead letter
-                // comes back on reconnect with the same message id.
-                report.maybe_duplicated += 1;
+                // comes back on reconnect, redelivered, and is then acked
+                // without a second publish.
+                run.confirmed_unacked(f.id);
                 Err(Pass::Lost(explain(&e)))
             }
         },
         Ok(Ok(Confirmation::Ack(Some(_)))) => {
-            let _ = acker
+            let _ = f
+                .acker
                 .nack(BasicNackOptions {
                     requeue: true,
                     ..Default::default()
@@ -515,7 +579,8 @@ async fn settle_one(
             ))
         }
         Ok(Ok(Confirmation::Nack(_))) => {
-            let _ = acker
+            let _ = f
+                .acker
                 .nack(BasicNackOptions {
                     requeue: true,
                     ..Default::default()
@@ -537,15 +602,27 @@ async fn settle_one(
 /// After a connection loss nothing in flight can be acked any more: the
 /// dead letters return to the DLQ by themselves. Those already confirmed
 /// are in the work queue too.
-async fn settle(
-    report: &mut RequeueReport,
-    in_flight: VecDeque<(lapin::Acker, lapin::PublisherConfirm)>,
-) {
-    for (_, confirm) in in_flight {
-        if let Ok(Ok(Confirmation::Ack(None))) = timeout(Duration::from_millis(50), confirm).await {
-            report.maybe_duplicated += 1;
+async fn settle(run: &mut Run, in_flight: VecDeque<InFlight>) {
+    for f in in_flight {
+        if let Ok(Ok(Confirmation::Ack(None))) = timeout(Duration::from_millis(50), f.confirm).await
+        {
+            run.confirmed_unacked(f.id);
         }
     }
+}
+
+/// A message id as a set key: 8 bytes instead of the id, so a requeue of a
+/// million dead letters remembers them in a few megabytes.
+fn id_key(id: &str) -> u64 {
+    fnv1a(id.as_bytes())
+}
+
+/// FNV-1a, 64 bit: unlike `std`'s hasher it is specified, so the ids it
+/// makes stay the same across orderdeck versions and machines.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The dead letter's properties for its way back: same id (a stable one
@@ -569,9 +646,7 @@ fn republished_props(props: &BasicProperties, body: &[u8]) -> BasicProperties {
 /// `od-<hash>`: the same body always gets the same id, so a message
 /// requeued twice after a lost ack is recognisable as one.
 pub fn stable_id(body: &[u8]) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    body.hash(&mut h);
-    format!("od-{:016x}", h.finish())
+    format!("od-{:016x}", fnv1a(body))
 }
 
 async fn publish_all(ch: &Channel, msgs: &[OutMessage]) -> Result<usize, String> {
@@ -639,6 +714,8 @@ mod tests {
         let id = bare.message_id().clone().unwrap();
         assert_eq!(id.as_str(), stable_id(b"{\"a\":1}"));
         assert_ne!(stable_id(b"a"), stable_id(b"b"));
+        // FNV-1a's published test vector: the id is the same everywhere.
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]

@@ -563,6 +563,12 @@ impl Engine {
                 if rep.reconnects > 0 {
                     note.push_str(&format!(", {} reconnect(s)", rep.reconnects));
                 }
+                if rep.deduplicated > 0 {
+                    note.push_str(&format!(
+                        ", {} already republished before a lost ack (acked, not sent twice)",
+                        rep.deduplicated
+                    ));
+                }
                 if rep.maybe_duplicated > 0 {
                     note.push_str(&format!(
                         ", up to {} may be in both queues (same message id)",

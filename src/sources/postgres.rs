@@ -38,7 +38,13 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, SourceError> {
     // The rules are small index-driven reads: parallel workers and JIT only
     // add start-up time to them, and a cockpit must not take workers from
     // the production queries it is watching.
-    Ok(opts.application_name("orderdeck").options([
+    // `?application_name=` in the URL wins, so a DBA can tell one
+    // cockpit's sessions from another's in pg_stat_activity.
+    let name = opts
+        .get_application_name()
+        .unwrap_or("orderdeck")
+        .to_string();
+    Ok(opts.application_name(&name).options([
         ("max_parallel_workers_per_gather", "0".to_string()),
         ("jit", "off".to_string()),
         (

@@ -400,3 +400,74 @@ pub async fn heal(store: AnyStore) {
     assert_eq!(rig.queued(Queue::Fulfillment), 1);
     assert_eq!(rig.audit_rows("heal", "ok").await, 2);
 }
+
+/// `n` zombie orders (processing for two days): the even ones on a SKU
+/// with stock (heal retries them), the odd ones on a SKU without (heal
+/// cancels them, giving their locked stock back). Inserted in multi-row
+/// statements so thousands take a moment, not minutes.
+pub async fn plant_zombies(db: &Db, n: usize) {
+    stock(db, "SKU-TEA-0042", 1_000_000, 0).await;
+    stock(db, "SKU-GONE", 0, n as i64).await;
+    let since = super::world::at(48 * 60);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(250) {
+        let mut sql = String::from(
+            "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                status, payment_status, created_at, status_changed_at) VALUES ",
+        );
+        let mut args: Vec<Val> = Vec::new();
+        for (k, i) in chunk.iter().enumerate() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push_str("(?, 100001, 1001, ?, 1, 12800, 'processing', 'paid', ?, ?)");
+            let sku = if i % 2 == 0 { "SKU-TEA-0042" } else { "SKU-GONE" };
+            args.extend([
+                Val::from(format!("HZ-{i:06}").as_str()),
+                sku.into(),
+                since.into(),
+                since.into(),
+            ]);
+        }
+        db.exec(&sql, &args).await;
+    }
+    db.exec(
+        "INSERT INTO inventory_locks (order_id, sku, quantity, is_locked, locked_at, expires_at)
+         SELECT id, sku, 1, ?, status_changed_at, status_changed_at FROM orders
+         WHERE sku = 'SKU-GONE' AND order_no LIKE 'HZ-%'",
+        &[true.into()],
+    )
+    .await;
+}
+
+/// What a heal leaves behind, comparable across two databases planted
+/// alike: every order's number, status and fix events (the ops events a
+/// fix writes, not the `remediation_*` notes about attempts), plus stock.
+pub async fn healed_state(db: &Db) -> Vec<String> {
+    let mut out = db
+        .strings(
+            "SELECT o.order_no, o.status,
+                (SELECT COUNT(*) FROM order_events e WHERE e.order_id = o.id
+                   AND e.source = 'ops' AND e.kind NOT LIKE 'remediation%') AS fixes
+             FROM orders o ORDER BY o.order_no",
+        )
+        .await;
+    out.extend(
+        db.strings("SELECT sku, on_hand, reserved FROM inventory ORDER BY sku")
+            .await,
+    );
+    out.extend(
+        db.strings(
+            "SELECT l.sku, COUNT(*), COUNT(CASE WHEN l.is_locked THEN 1 END)
+             FROM inventory_locks l GROUP BY l.sku ORDER BY l.sku",
+        )
+        .await,
+    );
+    out
+}
+
+pub fn heal_request(limit: u32) -> Request {
+    Request::Heal {
+        older_than: chrono::Duration::hours(24),
+        limit,
+    }
+}

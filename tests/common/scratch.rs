@@ -78,10 +78,30 @@ impl Scratch {
         }
     }
 
+    /// The schema (PostgreSQL) or database (MySQL) name.
+    pub fn area(&self) -> &str {
+        &self.name
+    }
+
+    /// The scratch URL with PostgreSQL sessions named `app` in
+    /// pg_stat_activity (MySQL has no such name: find them by database).
+    pub fn url_named(&self, app: &str) -> String {
+        if self.kind == "postgres" {
+            format!("{}&application_name={app}", self.url)
+        } else {
+            self.url.clone()
+        }
+    }
+
     /// A migrated store on the scratch area.
     pub async fn store(&self) -> AnyStore {
+        self.store_at(&self.url).await
+    }
+
+    /// A migrated store on `url` (the scratch URL, maybe with parameters).
+    pub async fn store_at(&self, url: &str) -> AnyStore {
         let store = AnyStore::open(
-            &self.url,
+            url,
             Open {
                 lazy: false,
                 create: false,

@@ -383,6 +383,51 @@ impl Db {
         }
     }
 
+    /// Every row of `sql` as one line, its columns (text or integers)
+    /// joined by `|`: for comparing what two databases hold.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        fn cell<R: sqlx::Row>(row: &R, i: usize) -> String
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            row.try_get::<String, _>(i)
+                .or_else(|_| row.try_get::<i64, _>(i).map(|v| v.to_string()))
+                .or_else(|_| row.try_get::<i32, _>(i).map(|v| v.to_string()))
+                .unwrap_or_else(|e| panic!("column {i}: {e}"))
+        }
+        fn line<R: sqlx::Row>(row: &R) -> String
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            (0..row.len())
+                .map(|i| cell(row, i))
+                .collect::<Vec<_>>()
+                .join("|")
+        }
+        let text = || AssertSqlSafe(sql.to_string());
+        match self {
+            Db::Sqlite(p) => sqlx::query(text())
+                .fetch_all(p)
+                .await
+                .map(|r| r.iter().map(line).collect()),
+            Db::Postgres(p) => sqlx::query(text())
+                .fetch_all(p)
+                .await
+                .map(|r| r.iter().map(line).collect()),
+            Db::Mysql(p) => sqlx::query(text())
+                .fetch_all(p)
+                .await
+                .map(|r| r.iter().map(line).collect()),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
     pub fn of(store: &orderdeck::sources::store::AnyStore) -> Db {
         use orderdeck::sources::store::AnyStore;
         match store {
