@@ -440,73 +440,78 @@ async fn mysql_remediations() {
     remedies(|| Box::pin(Scratch::mysql("remedy"))).await;
 }
 
-/// Waits until the heal has committed its first batch, then drops every
-/// connection of the heal's pool from the server side; returns how many.
-async fn kill_heal_midway(kind: &'static str, watch_url: String, app: String, area: String) -> u64 {
-    const FIXED: &str = "SELECT COUNT(*) FROM order_events WHERE source = 'ops'
-        AND kind IN ('fulfilment_retried', 'cancelled_and_notified')";
+/// Holds a lock on the stock row of the SKU the heal cancels on, so the
+/// heal's first cancel batch blocks inside its transaction (after all the
+/// retry batches committed); then drops that connection from the server
+/// side and lets go. `locked` fires once the lock is held. Returns how
+/// many connections were dropped.
+async fn kill_heal_midway(
+    kind: &'static str,
+    watch_url: String,
+    app: String,
+    area: String,
+    locked: tokio::sync::oneshot::Sender<()>,
+) -> u64 {
+    const LOCK: &str = "SELECT sku FROM inventory WHERE sku = 'SKU-GONE' FOR UPDATE";
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     if kind == "postgres" {
-        let mut c = sqlx::PgConnection::connect(&watch_url).await.expect("watcher");
-        loop {
-            let (n,): (i64,) = sqlx::query_as(FIXED).fetch_one(&mut c).await.expect("poll");
-            if n > 0 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "heal never committed a batch");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        // Only a session inside a transaction: one idle between batches
-        // would just be replaced by the pool, and the heal would go on.
+        let mut c = sqlx::PgConnection::connect(&watch_url)
+            .await
+            .expect("watcher");
+        c.execute("BEGIN").await.expect("begin");
+        c.execute(LOCK).await.expect("lock the stock row");
+        let _ = locked.send(());
         loop {
             let (killed,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE application_name = $1 AND xact_start IS NOT NULL
-                   AND pid <> pg_backend_pid()",
+                 WHERE application_name = $1 AND wait_event_type = 'Lock'",
             )
             .bind(&app)
             .fetch_one(&mut c)
             .await
             .expect("terminate");
             if killed > 0 {
+                c.execute("ROLLBACK").await.expect("unlock");
                 return u64::try_from(killed).unwrap_or(0);
             }
-            assert!(std::time::Instant::now() < deadline, "no heal transaction seen");
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the heal never blocked"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     } else {
-        let mut c = sqlx::MySqlConnection::connect(&watch_url).await.expect("watcher");
+        let mut c = sqlx::MySqlConnection::connect(&watch_url)
+            .await
+            .expect("watcher");
+        c.execute("START TRANSACTION").await.expect("begin");
+        c.execute(LOCK).await.expect("lock the stock row");
+        let _ = locked.send(());
         loop {
-            let (n,): (i64,) = sqlx::query_as(FIXED).fetch_one(&mut c).await.expect("poll");
-            if n > 0 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "heal never committed a batch");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        // Only a connection inside a transaction (see above).
-        loop {
-            let ids: Vec<(u64,)> = sqlx::query_as(
-                "SELECT t.trx_mysql_thread_id FROM information_schema.INNODB_TRX t
-                 JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
-                 WHERE p.DB = ? AND p.ID <> CONNECTION_ID()",
+            let ids: Vec<(i64,)> = sqlx::query_as(
+                "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST
+                 WHERE DB = ? AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute')
+                   AND INFO LIKE '%UPDATE inventory%'",
             )
             .bind(&area)
             .fetch_all(&mut c)
             .await
-            .expect("transactions");
+            .expect("processlist");
             let mut killed = 0;
             for (id,) in &ids {
-                // Gone already is fine: its transaction just ended.
                 if c.execute(AssertSqlSafe(format!("KILL {id}"))).await.is_ok() {
                     killed += 1;
                 }
             }
             if killed > 0 {
+                c.execute("ROLLBACK").await.expect("unlock");
                 return killed;
             }
-            assert!(std::time::Instant::now() < deadline, "no heal transaction seen");
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the heal never blocked"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
@@ -530,7 +535,13 @@ async fn heal_interrupted(
     let db = Db::of(&store);
     rw::plant_zombies(&db, N).await;
     let rig = rw::rig(store.clone(), Runbook::builtin(), false);
+    let started = std::time::Instant::now();
     let r = rig.run(request.clone()).await;
+    eprintln!(
+        "{}: uninterrupted heal of {N} in {:?}",
+        calm.kind,
+        started.elapsed()
+    );
     assert_eq!(r.outcome, Outcome::Ok, "{}", r.message);
     assert_eq!(r.affected, N as u64, "{}", r.message);
     let want = rw::healed_state(&db).await;
@@ -545,12 +556,15 @@ async fn heal_interrupted(
     let db = Db::of(&store);
     rw::plant_zombies(&db, N).await;
     let rig = rw::rig(store.clone(), Runbook::builtin(), false);
+    let (locked_tx, locked) = tokio::sync::oneshot::channel();
     let killer = tokio::spawn(kill_heal_midway(
         s.kind,
         s.url.clone(),
         app,
         s.area().to_string(),
+        locked_tx,
     ));
+    locked.await.expect("the stock row is locked");
     let r = rig.run(request.clone()).await;
     let killed = killer.await.expect("killer task");
     eprintln!(
@@ -567,18 +581,22 @@ async fn heal_interrupted(
             &[],
         )
         .await as usize;
-    assert!(fixed > 0 && fixed < N, "stopped midway: {fixed} of {N}");
+    // Every retry batch committed; the first cancel batch, cut while it
+    // waited for the stock row, left nothing behind.
+    assert_eq!(fixed, N / 2, "the retries, and not one cancel");
+    assert_eq!(fixed % HEAL_BATCH, 0, "only whole batches committed");
     assert_eq!(
-        fixed % HEAL_BATCH,
+        rig.count(
+            "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'",
+            &[]
+        )
+        .await,
         0,
-        "only whole batches committed: the one in flight rolled back"
+        "the cancel batch in flight rolled back"
     );
-    // What the failure reports as committed; a batch whose COMMIT went
-    // through just as its connection was cut is the one it cannot know of.
-    let reported = r.affected as usize;
-    assert!(
-        fixed == reported || fixed == reported + HEAL_BATCH,
-        "reported {reported}, committed {fixed}"
+    assert_eq!(
+        r.affected as usize, fixed,
+        "the failure counts what was committed"
     );
     assert_eq!(rig.audit_rows("heal", "failed").await, 1);
     assert_eq!(rig.jsonl("heal", Outcome::Failed), 1);
@@ -586,7 +604,11 @@ async fn heal_interrupted(
     let again = rig.run(request).await;
     assert_eq!(again.outcome, Outcome::Ok, "{}", again.message);
     assert_eq!(again.affected, (N - fixed) as u64, "{}", again.message);
-    assert_eq!(rw::healed_state(&db).await, want, "same end state as an uninterrupted heal");
+    assert_eq!(
+        rw::healed_state(&db).await,
+        want,
+        "same end state as an uninterrupted heal"
+    );
     store.close().await;
     s.cleanup().await;
 }

@@ -639,50 +639,55 @@ async fn a_silent_peer_times_out_instead_of_hanging_the_poll() {
     delete(&conn, &[q]).await;
 }
 
-/// Connections whose client-given name satisfies `wanted`, as the
-/// management API names them.
-async fn connections_where(wanted: impl Fn(&str) -> bool) -> Vec<String> {
-    let (user, password) = api_login();
-    let mut url = api_base();
-    url.set_path("/api/connections");
-    let list: serde_json::Value = reqwest::Client::new()
-        .get(url)
-        .basic_auth(user, Some(password))
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("GET /api/connections")
-        .json()
-        .await
-        .expect("connections JSON");
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| {
-            c["client_properties"]["connection_name"]
-                .as_str()
-                .is_some_and(&wanted)
-        })
-        .filter_map(|c| c["name"].as_str().map(str::to_string))
-        .collect()
+/// A TCP proxy in front of the broker that can cut every connection
+/// through it at once, as a load balancer reset or a network blip does:
+/// the client sees its socket die, the broker sees the peer vanish and
+/// gives the unacked deliveries back.
+struct CutProxy {
+    url: String,
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
-/// Closes `name` if it is still open; whether it was.
-async fn try_close_connection(name: &str) -> bool {
-    let (user, password) = api_login();
-    let mut url = api_base();
-    url.path_segments_mut()
-        .expect("base URL")
-        .pop_if_empty()
-        .extend(["api", "connections", name]);
-    reqwest::Client::new()
-        .delete(url)
-        .basic_auth(user, Some(password))
-        .header("X-Reason", "orderdeck test: forced close during requeue")
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
+impl CutProxy {
+    async fn start() -> CutProxy {
+        let mut target = url::Url::parse(&amqp_url()).expect("AMQP URL");
+        let upstream = format!(
+            "{}:{}",
+            target.host_str().unwrap_or("127.0.0.1"),
+            target.port().unwrap_or(5672)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("proxy listens");
+        let port = listener.local_addr().expect("proxy address").port();
+        target.set_port(Some(port)).expect("port");
+        let (generation, rx) = tokio::sync::watch::channel(0u64);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut cut = rx.clone();
+                cut.mark_unchanged();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        CutProxy {
+            url: target.to_string(),
+            generation,
+        }
+    }
+
+    /// Drops every connection open through the proxy.
+    fn cut(&self) {
+        self.generation.send_modify(|g| *g += 1);
+    }
 }
 
 /// `n` dead letters with message ids `dl-0` … `dl-{n-1}`, confirmed.
@@ -709,7 +714,10 @@ async fn publish_dead_letters(conn: &Connection, dlq: &str, n: usize) {
             pending.push(confirm);
         }
         for c in pending {
-            assert!(c.await.expect("confirm").is_ack(), "broker nacked a message");
+            assert!(
+                c.await.expect("confirm").is_ack(),
+                "broker nacked a message"
+            );
         }
     }
 }
@@ -731,8 +739,7 @@ async fn drain(conn: &Connection, queue: &str) -> Vec<(String, u32)> {
         .await
         .expect("consume");
     let mut out = Vec::new();
-    while let Ok(Some(Ok(d))) =
-        tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
+    while let Ok(Some(Ok(d))) = tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
     {
         let id = d
             .properties
@@ -749,8 +756,9 @@ async fn drain(conn: &Connection, queue: &str) -> Vec<(String, u32)> {
     out
 }
 
-async fn ready(conn: &Connection, queue: &str) -> u32 {
-    let ch = conn.create_channel().await.expect("probe channel");
+/// Ready messages in `queue`, on `ch` (one channel for many probes: a
+/// channel per probe would run the connection out of channel numbers).
+async fn ready_on(ch: &Channel, queue: &str) -> u32 {
     ch.queue_declare(
         queue.into(),
         QueueDeclareOptions {
@@ -764,8 +772,15 @@ async fn ready(conn: &Connection, queue: &str) -> u32 {
     .message_count()
 }
 
+async fn ready(conn: &Connection, queue: &str) -> u32 {
+    let ch = conn.create_channel().await.expect("probe channel");
+    let n = ready_on(&ch, queue).await;
+    let _ = ch.close(200, "probed".into()).await;
+    n
+}
+
 /// The drill: 10,000 dead letters requeued while the requeue's own
-/// AMQP connection is force-closed again and again. Afterwards every
+/// AMQP connection is cut again and again. Afterwards every
 /// message id is in the work queue exactly as often as the report says,
 /// the DLQ is empty, and every message carries one more retry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -774,7 +789,6 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
     use orderdeck::remedy::broker::{AmqpBroker, Broker, RequeueRequest};
     const N: usize = 10_000;
     const CLOSES: usize = 4;
-    require_api().await;
     let conn = broker().await;
     let ch = conn.create_channel().await.unwrap();
     let q = unique("requeue");
@@ -785,8 +799,8 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
     publish_dead_letters(&conn, &dlq, N).await;
     assert_eq!(ready(&conn, &dlq).await as usize, N);
 
-    let env = unique("env");
-    let amqp = AmqpBroker::new(&amqp_url(), "/", &env).expect("broker URL");
+    let proxy = CutProxy::start().await;
+    let amqp = AmqpBroker::new(&proxy.url, "/", "requeue-drill").expect("broker URL");
     let request = RequeueRequest {
         queue: q.clone(),
         limit: N as u64 + 100,
@@ -794,44 +808,35 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
     };
     let run = tokio::spawn(async move { Broker::Amqp(Box::new(amqp)).requeue(&request).await });
 
-    // Close the requeue's connection each time a new one appears, once some
-    // messages have moved on it, until CLOSES closes have landed.
-    let mine = format!("orderdeck remediation (env {env}, pid {})", std::process::id());
-    let mut closed: Vec<String> = Vec::new();
-    let mut moved_at_close = Vec::new();
-    while closed.len() < CLOSES && !run.is_finished() {
-        let open: Vec<String> = connections_where(|n| n.starts_with(&mine))
-            .await
-            .into_iter()
-            .filter(|n| !closed.contains(n))
-            .collect();
-        if let Some(name) = open.first() {
-            tokio::time::sleep(Duration::from_millis(120)).await;
-            if try_close_connection(name).await {
-                moved_at_close.push(ready(&conn, &q).await);
-                closed.push(name.clone());
-            }
+    // Cut the requeue's connection each time the work queue passes another
+    // fifth of the messages, so the cuts land mid-run, not before or after.
+    let mut cuts_at = Vec::new();
+    let mut next = N / (CLOSES + 1);
+    let probe = conn.create_channel().await.expect("probe channel");
+    while cuts_at.len() < CLOSES && !run.is_finished() {
+        let depth = ready_on(&probe, &q).await as usize;
+        if depth >= next {
+            proxy.cut();
+            cuts_at.push(depth);
+            next = depth + N / (CLOSES + 1);
         } else {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
     let report = tokio::time::timeout(Duration::from_secs(300), run)
         .await
         .expect("requeue finished within 5 min")
         .expect("requeue task");
-    eprintln!(
-        "requeue report: {report:?}; forced closes {}; work queue depth at each close {moved_at_close:?}",
-        closed.len()
-    );
+    eprintln!("requeue report: {report:?}; cut at work-queue depths {cuts_at:?}");
     assert_eq!(
-        closed.len(),
+        cuts_at.len(),
         CLOSES,
-        "the run ended before {CLOSES} forced closes: {report:?}"
+        "the run ended before {CLOSES} cuts: {report:?}"
     );
     assert!(report.error.is_none(), "{report:?}");
     assert!(
         report.reconnects as usize >= CLOSES,
-        "each forced close is a reconnect: {report:?}"
+        "each cut is a reconnect: {report:?}"
     );
 
     assert_eq!(ready(&conn, &dlq).await, 0, "the DLQ is empty");
@@ -851,16 +856,18 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
         &missing[..missing.len().min(5)]
     );
     assert_eq!(seen.len(), N, "no id the DLQ did not hold");
+    // A copy whose confirm died with the connection may or may not have
+    // been taken, so the report can only give an upper bound; but every
+    // duplicate must be inside it, and with the same message id.
     let duplicates = got.len() - N;
-    // Duplicates can only be messages confirmed whose ack was lost and which
-    // the run did not see again; the report counts exactly those.
-    assert_eq!(
-        duplicates as u64, report.maybe_duplicated,
-        "duplicates in the work queue vs the report: {report:?}"
+    eprintln!("duplicates in the work queue: {duplicates}");
+    assert!(
+        duplicates as u64 <= report.maybe_duplicated,
+        "{duplicates} duplicates, report allows {}: {report:?}",
+        report.maybe_duplicated
     );
     assert_eq!(
-        report.moved,
-        N as u64,
+        report.moved, N as u64,
         "every dead letter moved, each once: {report:?}"
     );
     assert!(

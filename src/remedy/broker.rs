@@ -12,7 +12,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::timeout;
@@ -201,9 +201,11 @@ pub struct RequeueReport {
     /// Dead letters delivered again after a lost connection whose republish
     /// this run had already confirmed: acked without a second publish.
     pub deduplicated: u64,
-    /// Confirmed in the work queue but still in the DLQ when the run
-    /// stopped (its ack was lost and the run ended before the dead letter
-    /// came back): in both queues, with the same message id.
+    /// Messages that may be in the work queue twice, with the same message
+    /// id for consumers to drop: republished again after the connection
+    /// died between a publish and its confirm (the first copy may or may
+    /// not have been taken), or confirmed but still in the DLQ when the run
+    /// stopped (its ack was lost and it did not come back in time).
     pub maybe_duplicated: u64,
     /// Why the run stopped early, if it did.
     pub error: Option<String>,
@@ -328,9 +330,25 @@ impl AmqpBroker {
         // Lost connections are retried; a run that cannot connect at all
         // (or keeps losing it) stops and says so.
         const MAX_RECONNECTS: u32 = 30;
+        // Passes that found the DLQ refilled after they ended: a lost
+        // connection's unacked dead letters go back to the DLQ when the
+        // broker notices, which can be after the next pass looked.
+        let mut late_passes = 0;
         loop {
             match self.requeue_once(req, &mut run).await {
-                Ok(()) => return run.report,
+                Ok(()) => {
+                    let handled = run.taken();
+                    // With a filter the DLQ keeps what it did not match, so
+                    // a non-empty DLQ says nothing then.
+                    let refilled = req.filter.is_none()
+                        && handled < req.limit
+                        && late_passes < 3
+                        && self.depth(&req.dlq()).await.is_ok_and(|n| n > 0);
+                    if !refilled {
+                        return run.report;
+                    }
+                    late_passes += 1;
+                }
                 Err(Pass::Fatal(e)) => {
                     run.report.error = Some(e);
                     return run.report;
@@ -399,9 +417,7 @@ impl AmqpBroker {
             .await
             .map_err(|e| Pass::Fatal(format!("queue {dlq}: {}", explain(&e))))?
             .message_count();
-        let remaining = req
-            .limit
-            .saturating_sub(run.report.moved + run.report.maybe_duplicated);
+        let remaining = req.limit.saturating_sub(run.taken());
         if remaining == 0 || depth == 0 {
             return Ok(());
         }
@@ -422,10 +438,32 @@ impl AmqpBroker {
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut seen: u64 = 0;
         let mut taken: u64 = 0;
+        let mut expected = u64::from(depth);
         let finish = |in_flight: &mut VecDeque<_>| std::mem::take(in_flight);
         loop {
-            if taken >= remaining || seen >= u64::from(depth) {
+            if taken >= remaining {
                 break;
+            }
+            if seen >= expected {
+                // Everything that was there is seen; what came back since
+                // (a dead connection's deliveries, newly dead letters) is
+                // ready again and worth another look.
+                let ready = input
+                    .queue_declare(
+                        dlq.as_str().into(),
+                        QueueDeclareOptions {
+                            passive: true,
+                            ..QueueDeclareOptions::default()
+                        },
+                        FieldTable::default(),
+                    )
+                    .await
+                    .map_err(lost)?
+                    .message_count();
+                if ready == 0 {
+                    break;
+                }
+                expected = seen + u64::from(ready);
             }
             let next = match timeout(IDLE, consumer.next()).await {
                 Err(_) | Ok(None) => break,
@@ -462,6 +500,14 @@ impl AmqpBroker {
                 }
                 continue;
             }
+            if next.redelivered
+                && let Some(key) = id
+                && run.unconfirmed.remove(&key)
+            {
+                // Published before, confirm lost with the connection: the
+                // broker may hold that copy, so this one may be a second.
+                run.report.maybe_duplicated += 1;
+            }
             let confirm = output
                 .basic_publish(
                     ShortString::from(""),
@@ -481,6 +527,10 @@ impl AmqpBroker {
                     id,
                 }),
                 Err(e) => {
+                    // Whether the frame left before the failure is unknown.
+                    if let Some(key) = id {
+                        run.unconfirmed.insert(key);
+                    }
                     settle(run, finish(&mut in_flight)).await;
                     return Err(lost(e));
                 }
@@ -519,13 +569,24 @@ struct Run {
     /// back redelivered with one of these ids lost only its ack, so it is
     /// acked without being published twice.
     confirmed: HashMap<u64, bool>,
+    /// Message ids published when the connection died, confirm unknown.
+    unconfirmed: HashSet<u64>,
+    /// Confirmed in the work queue, dead letter not acked.
+    unacked: u64,
 }
 
 impl Run {
+    /// Dead letters this run has put into the work queue, once each: what
+    /// `--limit` counts.
+    fn taken(&self) -> u64 {
+        self.report.moved + self.unacked
+    }
+
     /// Confirmed in the work queue, dead letter not acked (yet): in both
     /// queues until it is.
     fn confirmed_unacked(&mut self, id: Option<u64>) {
         self.report.maybe_duplicated += 1;
+        self.unacked += 1;
         if let Some(key) = id {
             self.confirmed.insert(key, false);
         }
@@ -535,6 +596,7 @@ impl Run {
     fn acked(&mut self, key: u64) {
         if self.confirmed.insert(key, true) == Some(false) {
             self.report.maybe_duplicated = self.report.maybe_duplicated.saturating_sub(1);
+            self.unacked = self.unacked.saturating_sub(1);
         }
         self.report.moved += 1;
     }
@@ -604,9 +666,15 @@ async fn settle_one(run: &mut Run, f: InFlight) -> Result<(), Pass> {
 /// are in the work queue too.
 async fn settle(run: &mut Run, in_flight: VecDeque<InFlight>) {
     for f in in_flight {
-        if let Ok(Ok(Confirmation::Ack(None))) = timeout(Duration::from_millis(50), f.confirm).await
-        {
-            run.confirmed_unacked(f.id);
+        match timeout(Duration::from_millis(50), f.confirm).await {
+            Ok(Ok(Confirmation::Ack(None))) => run.confirmed_unacked(f.id),
+            // Nacked or unroutable: the broker did not take it.
+            Ok(Ok(Confirmation::Nack(_) | Confirmation::Ack(Some(_)))) => {}
+            _ => {
+                if let Some(key) = f.id {
+                    run.unconfirmed.insert(key);
+                }
+            }
         }
     }
 }

@@ -571,7 +571,7 @@ impl Engine {
                 }
                 if rep.maybe_duplicated > 0 {
                     note.push_str(&format!(
-                        ", up to {} may be in both queues (same message id)",
+                        ", up to {} may be in the work queue twice (same message id)",
                         rep.maybe_duplicated
                     ));
                 }
