@@ -4,7 +4,7 @@
 use crate::output::{FrameWriter, Outbox};
 use crate::theme::ColorDepth;
 use crossterm::cursor::Show;
-use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -42,6 +42,10 @@ impl Default for Options {
     }
 }
 
+/// Mouse reporting as `--mouse` wants it: button presses and the wheel
+/// (`?1000`), in the SGR encoding (`?1006`), which has no 223-column limit.
+const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+
 /// How long leaving waits for the terminal to take what is queued before
 /// the restore sequences go out after it.
 const DRAIN_ON_EXIT: Duration = Duration::from_secs(3);
@@ -59,11 +63,17 @@ impl TerminalGuard {
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
         let mut out = io::stdout();
-        let setup = if options.mouse {
-            execute!(out, EnterAlternateScreen, EnableMouseCapture)
-        } else {
-            execute!(out, EnterAlternateScreen)
-        };
+        let setup = execute!(out, EnterAlternateScreen).and_then(|()| {
+            if options.mouse {
+                // Clicks and the wheel only (1000), SGR-encoded (1006).
+                // crossterm's EnableMouseCapture also asks for every pointer
+                // movement (1003), a stream of reports over SSH that the
+                // cockpit has no use for.
+                out.write_all(MOUSE_ON)?;
+                out.flush()?;
+            }
+            Ok(())
+        });
         if let Err(e) = setup {
             restore();
             return Err(e);

@@ -228,11 +228,15 @@ fn copy_writes_osc_52_plain_outside_multiplexers() {
         String::from_utf8_lossy(&out[before..])
     );
     assert_eq!(clipboard_writes(&out, 0), 1, "one copy, written once");
-    // Not inside a frame: the byte before it ends a sequence or a cell.
+    // Between two frames, not inside one: what comes right before it is the
+    // cursor sequence ratatui ends every frame with.
     let at = at.unwrap_or(0);
-    let start = at.saturating_sub(64);
-    let prev = String::from_utf8_lossy(&out[start..at]);
-    assert!(!prev.ends_with("\x1b["), "{prev:?}");
+    let before_copy = &out[..at];
+    assert!(
+        before_copy.ends_with(b"\x1b[?25l") || before_copy.ends_with(b"\x1b[?25h"),
+        "{:?}",
+        String::from_utf8_lossy(&before_copy[before_copy.len().saturating_sub(40)..])
+    );
 }
 
 #[test]
@@ -283,10 +287,47 @@ fn the_mouse_is_left_to_the_terminal_unless_asked_for() {
     let mut s = Pty::start_in(&["demo", "--mouse"], home.path(), ROWS, COLS, &env);
     s.wait_for(b"Stuck orders", Duration::from_secs(20));
     let on = find(&s.seen, MOUSE_ON).expect("--mouse captures the mouse");
-    // A wheel and a click (SGR encoding) are read as mouse events, not as
-    // keys: `q` after them still quits, and nothing they contain (`M`, `[`)
-    // was taken for a binding.
-    s.send(b"\x1b[<65;20;20M\x1b[<0;30;22M\x1b[<0;30;22m");
+    s.wait_for(b"CO2026", Duration::from_secs(20));
+    // Click the fourth row of the stuck-order table: the timeline follows.
+    let screen = |s: &Pty| {
+        let mut p = vt100::Parser::new(ROWS, COLS, 0);
+        p.process(&s.seen);
+        p.screen().contents()
+    };
+    let lines: Vec<String> = screen(&s).lines().map(str::to_string).collect();
+    let header = lines
+        .iter()
+        .position(|l| l.contains("family") && l.contains("order"))
+        .expect("the stuck-order table's header");
+    let row = header + 4;
+    let order_no = lines[row]
+        .split_whitespace()
+        .find(|w| w.starts_with("CO2026"))
+        .expect("an order number on the row")
+        .to_string();
+    let title = |s: &Pty| {
+        screen(s)
+            .lines()
+            .find(|l| l.contains("3 Timeline"))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(!title(&s).contains(&order_no), "already showing {order_no}");
+    // SGR encoding, 1-based: press and release of the left button.
+    let click = format!("\x1b[<0;10;{}M\x1b[<0;10;{}m", row + 1, row + 1);
+    s.send(click.as_bytes());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !title(&s).contains(&order_no) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timeline did not follow the click: {}",
+            title(&s)
+        );
+        s.pump(Duration::from_millis(200));
+    }
+    // The wheel is read as a mouse event too, not as keys: `q` after it
+    // still quits, and nothing in it (`M`, `[`, digits) hit a binding.
+    s.send(b"\x1b[<65;20;20M");
     let out = finish(s);
     let off = find(&out[on..], MOUSE_OFF).expect("capture released on exit");
     assert!(find(&out[on + off..], LEAVE_ALT).is_some());
