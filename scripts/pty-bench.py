@@ -10,7 +10,13 @@ terminal would, and reports:
     only thing moving is the 1 Hz clock;
   * the same for the live demo (simulator running in the same process).
 
-Usage: python3 scripts/pty-bench.py [--binary PATH] [--seconds N] [--size 200x60]
+  * with --surge: a surge of changes (the live demo while keys arrive at
+    50 a second, as when j/k or G/g are held down) read by a fast terminal
+    and by a slow one (an SSH link of ~10 kB/s: 1 kB read every 100 ms):
+    bytes per second written, and how long `q` takes to end the process
+    while the slow terminal is behind.
+
+Usage: python3 scripts/pty-bench.py [--binary PATH] [--seconds N] [--size 200x60] [--surge]
 Build first: cargo build --release
 """
 
@@ -93,11 +99,74 @@ def measure(label, argv, cols, rows, env, seconds, settle):
     )
 
 
+KEYS = b"jjjjjGgkkkkk"
+
+
+def pump(fd, seconds, slow, keys_per_sec=0):
+    """Reads for `seconds`, fast (all there is) or slow (1 kB per 100 ms,
+    an SSH link of ~10 kB/s), typing KEYS in a loop at `keys_per_sec` (held
+    down j/k, G/g as with key repeat). Returns bytes read."""
+    total, i = 0, 0
+    start = time.monotonic()
+    next_read = start
+    while time.monotonic() - start < seconds:
+        now = time.monotonic()
+        if keys_per_sec and i < (now - start) * keys_per_sec:
+            try:
+                os.write(fd, KEYS[i % len(KEYS):i % len(KEYS) + 1])
+            except OSError:
+                break
+            i += 1
+        wait = 1 / keys_per_sec if keys_per_sec else 0.05
+        if slow:
+            if now >= next_read:
+                r, _, _ = select.select([fd], [], [], 0)
+                if r:
+                    try:
+                        total += len(os.read(fd, 1024))
+                    except OSError:
+                        break
+                next_read = now + 0.1
+            time.sleep(wait)
+        else:
+            r, _, _ = select.select([fd], [], [], wait)
+            if r:
+                try:
+                    total += len(os.read(fd, 65536))
+                except OSError:
+                    break
+    return total
+
+
+def surge(label, argv, cols, rows, env, seconds, slow):
+    pid, fd = spawn(argv, cols, rows, env)
+    read_for(fd, 10, until=b"Stuck orders")
+    read_for(fd, 3)  # the first polls land
+    t1 = time.monotonic()
+    n = pump(fd, seconds, slow, keys_per_sec=50)
+    rate = n / (time.monotonic() - t1)
+    os.write(fd, b"q")
+    t_quit = time.monotonic()
+    exit_after = None
+    while time.monotonic() - t_quit < 60:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            exit_after = time.monotonic() - t_quit
+            break
+        pump(fd, 0.1, slow)
+    if exit_after is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    shown = f"{exit_after:6.2f} s" if exit_after is not None else " >60 s (killed)"
+    print(f"{label:<44} {rate:9.0f} bytes/s read   q to exit {shown}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--binary", default="target/release/orderdeck")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--size", default="200x60")
+    ap.add_argument("--surge", action="store_true", help="only the backlog-surge measurements")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     binary = os.path.abspath(args.binary)
@@ -115,6 +184,14 @@ def main():
         read_for(fd, 4)
         stop(pid, fd)
         still_env = dict(env, ORDERDECK_DATABASE_URL=f"sqlite://{db}")
+        if args.surge:
+            print(f"orderdeck PTY surge bench, {cols}x{rows}, {args.seconds:.0f} s windows, {os.cpu_count()} CPUs")
+            argv = [binary, "demo"]
+            surge("50 keys/s, fast terminal", argv + ["--db", os.path.join(work, "s1.db")],
+                  cols, rows, env, args.seconds, slow=False)
+            surge("50 keys/s, 10 kB/s terminal", argv + ["--db", os.path.join(work, "s2.db")],
+                  cols, rows, env, args.seconds, slow=True)
+            return
         print(f"orderdeck PTY bench, {cols}x{rows}, {args.seconds:.0f} s windows, {os.cpu_count()} CPUs")
         measure("idle (still database, read-only)", [binary, "--read-only"], cols, rows,
                 still_env, args.seconds, settle=6)

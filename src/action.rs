@@ -4,7 +4,7 @@ use crate::alerts::log::LogReport;
 use crate::model::{DetectionSnapshot, QueueSnapshot, Timeline};
 use crate::remedy::{Preview, Report, Request};
 use crate::sources::SourceError;
-use crate::state::keys::Key;
+use crate::state::keys::{Key, Mouse};
 use chrono::{DateTime, Utc};
 
 /// Everything that can happen to the cockpit. Sources, the terminal and the
@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
+    /// Wheel or click (only sent when mouse capture is on, `--mouse`).
+    Mouse(Mouse),
     Resize {
         width: u16,
         height: u16,
@@ -68,6 +70,9 @@ pub enum Effect {
     WatchOrder(Option<i64>),
     /// Resolve an order number typed by the user (for `:goto`).
     LookupOrder(String),
+    /// Put this text on the clipboard of the user's terminal (OSC 52, so
+    /// it works over SSH); sanitised and capped by the core.
+    Copy(String),
     /// Ring the terminal bell: a new alert fired and `alerts.bell` is on.
     Bell,
     /// Ask the remediation engine what this would do (it refuses and

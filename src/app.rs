@@ -1,17 +1,30 @@
 //! The run loop: terminal events, source messages and the clock go through
-//! `update`; the screen is drawn only when `update` says something changed.
+//! `update`; the screen is drawn only when `update` says something changed,
+//! at most [`FRAME_INTERVAL`] apart, and never while the terminal has not
+//! taken the previous frame (see `output`): a surge of data coalesces into
+//! a few frames, and keys are read and handled whatever the link's speed.
 
 use crate::action::{Effect, Msg};
-use crate::state::keys::{Key, KeyCode};
+use crate::output::Outbox;
+use crate::state::keys::{Key, KeyCode, Mouse, MouseKind};
 use crate::state::{State, update};
 use crate::ui;
 use chrono::Utc;
-use crossterm::event::{Event, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    Event, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Shortest time between two frames: at most 20 a second. A key is drawn
+/// at once when the screen has been still that long; a burst of data
+/// messages (a backlog surge, a poll with many changes) is one frame per
+/// interval, not one per message.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Converts a terminal key into the core's key; `None` for releases and
 /// keys the cockpit has no use for.
@@ -45,9 +58,25 @@ pub fn convert_key(ev: KeyEvent) -> Option<Key> {
     })
 }
 
+/// The mouse events the cockpit uses: the wheel and a left click.
+pub fn convert_mouse(ev: MouseEvent) -> Option<Mouse> {
+    let kind = match ev.kind {
+        MouseEventKind::ScrollUp => MouseKind::ScrollUp,
+        MouseEventKind::ScrollDown => MouseKind::ScrollDown,
+        MouseEventKind::Down(MouseButton::Left) => MouseKind::Click,
+        _ => return None,
+    };
+    Some(Mouse {
+        kind,
+        column: ev.column,
+        row: ev.row,
+    })
+}
+
 fn convert_event(ev: Event) -> Option<Msg> {
     match ev {
         Event::Key(k) => convert_key(k).map(Msg::Key),
+        Event::Mouse(m) => convert_mouse(m).map(Msg::Mouse),
         Event::Resize(width, height) => Some(Msg::Resize { width, height }),
         _ => None,
     }
@@ -55,11 +84,14 @@ fn convert_event(ev: Event) -> Option<Msg> {
 
 /// Runs the cockpit until the state says quit. `execute` carries effects to
 /// the edges (pollers, lookups); their results come back through `rx`.
+/// `outbox` is where the terminal's bytes queue (`None` for a backend that
+/// writes synchronously, as in tests): no frame is drawn while it is busy.
 pub async fn run<B, E>(
     terminal: &mut Terminal<B>,
     state: &mut State,
     rx: &mut mpsc::Receiver<Msg>,
     mut events: E,
+    outbox: Option<&Outbox>,
     mut execute: impl FnMut(Effect),
 ) -> anyhow::Result<()>
 where
@@ -72,15 +104,30 @@ where
     let mut tick =
         tokio::time::interval_at(tokio::time::Instant::now() + first, Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_frame: Option<Instant> = None;
     loop {
-        if state.needs_redraw {
+        let busy = outbox.is_some_and(Outbox::busy);
+        let next_frame = last_frame.map(|t| t + FRAME_INTERVAL);
+        let due = next_frame.is_none_or(|t| Instant::now() >= t);
+        if state.needs_redraw && !busy && due && !state.quit {
             terminal.draw(|f| ui::render(state, f))?;
             state.needs_redraw = false;
+            last_frame = Some(Instant::now());
         }
         if state.quit {
             return Ok(());
         }
+        // What the pending redraw waits for, if anything.
+        let wait_writer = state.needs_redraw && busy;
+        let wait_clock = state.needs_redraw && !busy && !due;
+        let frame_at = next_frame.unwrap_or_else(Instant::now);
         let msg = tokio::select! {
+            () = async {
+                if let Some(o) = outbox {
+                    o.write_finished().await;
+                }
+            }, if wait_writer => continue,
+            () = tokio::time::sleep_until(frame_at), if wait_clock => continue,
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match convert_event(ev) {
                     Some(m) => m,

@@ -51,6 +51,10 @@ pub struct GlobalOpts {
     /// Refuse every remediation (a lock badge shows the mode)
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Capture the mouse: wheel scrolls, click selects (off by default so the
+    /// terminal's text selection works; or `mouse = true` in the config)
+    #[arg(long, global = true)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]

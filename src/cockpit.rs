@@ -94,6 +94,10 @@ pub struct RunSpec {
     pub look: Look,
     pub config: Config,
     pub runbook: Runbook,
+    /// Bindings from the config's `[keys]` over the defaults.
+    pub keymap: Keymap,
+    /// Mouse capture (`--mouse` or `mouse = true`).
+    pub mouse: bool,
 }
 
 /// Runs the cockpit in the terminal until the user quits or a signal arrives.
@@ -107,8 +111,11 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     let queues_every = Duration::from_secs(spec.config.poll.queues_secs.max(1));
 
     spawn_signal_listener(tx.clone(), cancel.clone());
-    let mut guard = TerminalGuard::enter()
-        .map_err(|e| anyhow::anyhow!("could not set up the terminal: {e} (is this a TTY?)"))?;
+    let mut guard = TerminalGuard::enter(crate::terminal::Options {
+        mouse: spec.mouse,
+        depth: spec.look.theming.depth,
+    })
+    .map_err(|e| anyhow::anyhow!("could not set up the terminal: {e} (is this a TTY?)"))?;
     let size = guard.terminal.size()?;
 
     let mut state = State::new(StateInit {
@@ -118,7 +125,7 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         theming: spec.look.theming,
         thresholds: spec.config.thresholds.clone(),
         alerts: spec.config.alerts.clone(),
-        keymap: Keymap::default(),
+        keymap: spec.keymap,
         rules: rule_infos(&spec.runbook),
         db: SourceStatus::new(
             "db",
@@ -170,6 +177,8 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     let lookup_tx = tx.clone();
     let remedy = sources.remedy.clone();
     let remedy_tx = tx.clone();
+    let outbox = guard.outbox.clone();
+    let mux = crate::clipboard::Mux::detect(|k| std::env::var(k).ok());
     let execute = move |effect: Effect| match effect {
         Effect::WatchOrder(id) => {
             let _ = watch_tx.send(id);
@@ -183,7 +192,9 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
                 });
             }
         },
-        Effect::Bell => ring_bell(),
+        // Through the outbox, after the frame before: never inside a frame.
+        Effect::Bell => outbox.push(b"\x07"),
+        Effect::Copy(text) => outbox.push(&crate::clipboard::osc52(&text, mux)),
         Effect::PreviewRemedy(_) | Effect::ExecuteRemedy(_) | Effect::DeclineRemedy(_) => {
             spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
         }
@@ -209,7 +220,16 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         panic!("deliberate panic: ORDERDECK_DEBUG_PANIC is set");
     }
     let events = crossterm::event::EventStream::new();
-    let result = crate::app::run(&mut guard.terminal, &mut state, &mut rx, events, execute).await;
+    let outbox = guard.outbox.clone();
+    let result = crate::app::run(
+        &mut guard.terminal,
+        &mut state,
+        &mut rx,
+        events,
+        Some(&outbox),
+        execute,
+    )
+    .await;
     cancel.cancel();
     drop(guard);
     for t in tasks {
@@ -247,15 +267,6 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
         };
         let _ = tx.send(msg).await;
     });
-}
-
-/// BEL straight to stdout. The frame before it was flushed by `draw`, and
-/// BEL neither moves the cursor nor changes a cell, so ratatui's idea of the
-/// screen stays true. A failed write only loses the beep.
-fn ring_bell() {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
 }
 
 /// SIGTERM, SIGHUP (the SSH session went away) and SIGINT (when not in raw

@@ -7,6 +7,7 @@
 //! (`databse_url`) cannot silently drop a setting. Secrets never appear in
 //! messages or `Debug` output: URLs are shown through [`mask_secrets`].
 
+use crate::state::keys::{Keymap, KeymapError};
 use crate::toml_errors;
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +88,58 @@ pub struct Config {
     pub env: BTreeMap<String, EnvConfig>,
     /// Where `postmortem publish` sends pages.
     pub confluence: ConfluenceConfig,
+    /// Capture the mouse (wheel, click to select); `--mouse` does the same.
+    pub mouse: bool,
+    /// `[keys]`: action id → key or list of keys, over the defaults.
+    pub keys: BTreeMap<String, KeyList>,
+    /// `[keys]` entries in the order of the file (set by [`parse`]), so
+    /// that a clash is reported at the later of the two lines.
+    #[serde(skip)]
+    pub keys_order: Vec<String>,
+}
+
+/// The keys of one `[keys]` entry: `"U"` or `["q", "Ctrl-q"]` (`[]` unbinds).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KeyList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(r#"a key such as "U" or "Ctrl-q", or a list such as ["q", "Ctrl-q"]"#)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl Config {
+    /// The key bindings in force: the defaults with `[keys]` over them.
+    pub fn keymap(&self) -> Result<Keymap, KeymapError> {
+        let mut overrides: Vec<(String, Vec<String>)> = self
+            .keys
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
+        let at = |id: &str| self.keys_order.iter().position(|k| k == id);
+        overrides.sort_by_key(|(id, _)| at(id));
+        Keymap::with_overrides(&overrides)
+    }
 }
 
 /// One `[env.NAME]` section as written.
@@ -266,7 +319,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 
 /// Parses and validates config text; `origin` is only used in messages.
 pub fn parse(src: &str, origin: &Path) -> Result<Config, ConfigError> {
-    let config: Config = toml::from_str(src).map_err(|e| ConfigError::Invalid {
+    let mut config: Config = toml::from_str(src).map_err(|e| ConfigError::Invalid {
         at: toml_errors::location(origin, src, e.span()),
         message: toml_errors::message(&e, src),
     })?;
@@ -277,6 +330,29 @@ pub fn parse(src: &str, origin: &Path) -> Result<Config, ConfigError> {
             message: p.message,
         }
     })?;
+    let mut order: Vec<(usize, String)> = config
+        .keys
+        .keys()
+        .map(|k| {
+            let at = toml_errors::locate(src, &["keys", k]).map_or(usize::MAX, |s| s.start);
+            (at, k.clone())
+        })
+        .collect();
+    order.sort();
+    config.keys_order = order.into_iter().map(|(_, k)| k).collect();
+    if let Err(e) = config.keymap() {
+        // A clash between two entries points at the later one in the file.
+        let span = e
+            .actions
+            .iter()
+            .filter_map(|a| toml_errors::locate(src, &["keys", a]))
+            .max_by_key(|s| s.start)
+            .or_else(|| toml_errors::locate(src, &["keys"]));
+        return Err(ConfigError::Invalid {
+            at: toml_errors::location(origin, src, span),
+            message: toml_errors::one_line(&e.message),
+        });
+    }
     Ok(config)
 }
 
@@ -787,6 +863,23 @@ clock = "utc"
 # is picked anyway; with several and no default_env, --env is required.
 # default_env = "staging"
 
+# Capture the mouse in the cockpit: the wheel scrolls, a click selects a row.
+# Off by default so that the terminal's own text selection keeps working
+# (over SSH that is how text gets out); --mouse turns it on for one run.
+mouse = false
+
+# Key bindings over the defaults; `?` in the cockpit lists the ones in force.
+# Name an action (see README "Keys" for the list) and give it a key or a list
+# of keys: they replace that action's default keys ([] unbinds it). A key
+# bound to two actions is an error naming both. Ctrl-C always quits.
+# A key is one character ("U", "?") or Enter, Esc, Tab, Shift-Tab, Backspace,
+# Del, Up, Down, Left, Right, Home, End, PgUp, PgDn, Space, optionally after
+# Ctrl-, Alt- or Shift-.
+# [keys]
+# release_lock = "U"
+# quit = ["q", "Ctrl-q"]
+# copy = "Y"
+
 [poll]
 # Seconds between polls of the order database (detection rules, timelines).
 orders_secs = 5
@@ -896,6 +989,32 @@ mod tests {
                 s
             }
         }
+    }
+
+    #[test]
+    fn keys_and_mouse() {
+        use crate::state::keys::{Action, Key};
+        let c =
+            parse_ok("mouse = true\n[keys]\nrelease_lock = \"U\"\nquit = [\"q\", \"Ctrl-q\"]\n");
+        assert!(c.mouse);
+        let km = c.keymap().expect("valid keys");
+        assert_eq!(km.action_for(Key::char('U')), Some(Action::ReleaseLock));
+        assert_eq!(km.action_for(Key::char('u')), None);
+        assert_eq!(km.action_for(Key::ctrl('q')), Some(Action::Quit));
+        // The template's commented example, uncommented, is valid.
+        let example: String = TEMPLATE
+            .lines()
+            .skip_while(|l| *l != "# [keys]")
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        assert!(example.starts_with("[keys]\n"), "{example}");
+        assert!(parse_ok(&example).keymap().is_ok(), "{example}");
+        let e = parse_err("[keys]\nretry = \"v\"\ncopy = \"v\"\n");
+        assert!(
+            e.starts_with("/c/config.toml:3:8: keys.copy: \"v\" is also bound to keys.retry"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -39,6 +39,22 @@ pub fn table_rows(pane: Rect) -> usize {
     pane.height.saturating_sub(3) as usize
 }
 
+/// Which of a bordered table's visible rows (0 = first under the header)
+/// is on screen row `y`, if any: for mouse clicks.
+pub fn table_row_at(pane: Rect, y: u16) -> Option<usize> {
+    let first = pane.y.checked_add(2)?;
+    let end = (first as usize) + table_rows(pane);
+    ((first as usize..end).contains(&(y as usize))).then(|| (y - first) as usize)
+}
+
+/// True when the cell (x, y) is inside `r`.
+pub fn contains(r: Rect, x: u16, y: u16) -> bool {
+    x >= r.x
+        && y >= r.y
+        && (x as u32) < r.x as u32 + r.width as u32
+        && (y as u32) < r.y as u32 + r.height as u32
+}
+
 /// Lines inside a bordered pane.
 pub fn inner_lines(pane: Rect) -> usize {
     pane.height.saturating_sub(2) as usize

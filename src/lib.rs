@@ -7,6 +7,7 @@ pub mod action;
 pub mod alerts;
 pub mod app;
 pub mod cli;
+pub mod clipboard;
 pub mod cockpit;
 pub mod config;
 /// Deterministic data for tests, snapshots and benchmarks (integration tests
@@ -16,6 +17,7 @@ pub mod fixtures;
 pub mod layout;
 pub mod logging;
 pub mod model;
+pub mod output;
 pub mod paths;
 pub mod postmortem;
 pub mod preflight;

@@ -204,6 +204,12 @@ fn config_path(global: &GlobalOpts) -> Result<std::path::PathBuf, Failure> {
         })
 }
 
+/// The bindings in force (the config was checked when loaded, so this only
+/// fails for a config built some other way).
+fn keymap(config: &Config) -> Result<orderdeck::state::keys::Keymap, Failure> {
+    config.keymap().map_err(|e| Failure::usage(e.message))
+}
+
 /// The config named by `--config`, else the default file, else defaults.
 fn load_config(global: &GlobalOpts) -> Result<Config, Failure> {
     load_config_at(global).map(|(_, c)| c)
@@ -424,6 +430,8 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
             }),
             read_only: global.read_only,
         },
+        keymap: keymap(&config)?,
+        mouse: global.mouse || config.mouse,
         look,
         config,
         runbook: Runbook::builtin(),
@@ -502,6 +510,8 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
             demo: None,
             read_only: global.read_only || env.read_only,
         },
+        keymap: keymap(&config)?,
+        mouse: global.mouse || config.mouse,
         look,
         config,
         runbook,

@@ -1,6 +1,8 @@
 //! Entering and leaving the TUI, so that the shell always comes back clean:
 //! on quit, on Ctrl-C, on SIGTERM and on panic.
 
+use crate::output::{FrameWriter, Outbox};
+use crate::theme::ColorDepth;
 use crossterm::cursor::Show;
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture};
 use crossterm::execute;
@@ -9,31 +11,82 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+pub type Tui = Terminal<CrosstermBackend<FrameWriter>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// How to set the terminal up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Capture the mouse (`--mouse`). Off by default: capturing takes the
+    /// mouse from the terminal, and with it text selection, which is how
+    /// people copy an order number out of an SSH session.
+    pub mouse: bool,
+    /// Colour depth; at 16 colours the frames' colour sequences are
+    /// rewritten to the basic SGR forms (see `output::sgr16`).
+    pub depth: ColorDepth,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mouse: false,
+            depth: ColorDepth::TrueColor,
+        }
+    }
+}
+
+/// Mouse reporting as `--mouse` wants it: button presses and the wheel
+/// (`?1000`), in the SGR encoding (`?1006`), which has no 223-column limit.
+const MOUSE_ON: &[u8] = b"\x1b[?1000h\x1b[?1006h";
+
+/// How long leaving waits for the terminal to take what is queued before
+/// the restore sequences go out after it.
+const DRAIN_ON_EXIT: Duration = Duration::from_secs(3);
 
 /// Raw mode and the alternate screen; the guard restores them when dropped.
 pub struct TerminalGuard {
     pub terminal: Tui,
+    /// Where frames, the bell and clipboard copies are queued for the
+    /// terminal (one writer thread, see `output`).
+    pub outbox: Arc<Outbox>,
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<TerminalGuard> {
+    pub fn enter(options: Options) -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
         let mut out = io::stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen) {
+        let setup = execute!(out, EnterAlternateScreen).and_then(|()| {
+            if options.mouse {
+                // Clicks and the wheel only (1000), SGR-encoded (1006).
+                // crossterm's EnableMouseCapture also asks for every pointer
+                // movement (1003), a stream of reports over SSH that the
+                // cockpit has no use for.
+                out.write_all(MOUSE_ON)?;
+                out.flush()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = setup {
             restore();
             return Err(e);
         }
-        // Buffered so that a frame goes out in one write, not one per cell run.
-        let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
-        match Terminal::new(backend) {
+        let outbox = match Outbox::start(io::stdout()) {
+            Ok(o) => o,
+            Err(e) => {
+                restore();
+                return Err(e);
+            }
+        };
+        let writer = FrameWriter::new(outbox.clone(), options.depth == ColorDepth::Ansi16);
+        match Terminal::new(CrosstermBackend::new(writer)) {
             Ok(mut terminal) => {
                 let _ = terminal.hide_cursor();
                 // Not `terminal.clear()`: it asks the terminal where the cursor
@@ -44,7 +97,7 @@ impl TerminalGuard {
                     terminal.backend_mut(),
                     crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
                 );
-                Ok(TerminalGuard { terminal })
+                Ok(TerminalGuard { terminal, outbox })
             }
             Err(e) => {
                 restore();
@@ -57,6 +110,10 @@ impl TerminalGuard {
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = self.terminal.flush();
+        // The restore sequences must come after the last frame, not inside
+        // it; a terminal that takes nothing for this long gets them anyway.
+        self.outbox.drain(DRAIN_ON_EXIT);
+        self.outbox.close();
         restore();
     }
 }

@@ -98,6 +98,17 @@ bad_config! {
     alert_unknown_family: "alert_unknown_family.toml", line 3, "unknown variant `zombi`";
     alert_duplicate_name: "alert_duplicate_name.toml", line 7,
         "alerts.log name \"errors\" is used twice";
+    keys_unknown_action: "keys_unknown_action.toml", line 3,
+        "keys.relase_lock: unknown action `relase_lock`; did you mean `release_lock`?";
+    keys_unknown_key: "keys_unknown_key.toml", line 3, "keys.help: unknown key \"F1\"";
+    keys_clash_with_a_default: "keys_clash_default.toml", line 3,
+        "keys.quit: \"u\" is also bound to release_lock (a default binding)";
+    keys_clash_between_entries: "keys_clash_entries.toml", line 4,
+        "keys.copy: \"v\" is also bound to keys.retry";
+    keys_ctrl_c: "keys_ctrl_c.toml", line 2, "keys.quit: Ctrl-C always quits";
+    keys_wrong_type: "keys_wrong_type.toml", line 2,
+        "expected a key such as \"U\" or \"Ctrl-q\", or a list such as [\"q\", \"Ctrl-q\"]";
+    keys_not_a_table: "keys_not_a_table.toml", line 1, "expected a map";
 }
 
 #[test]

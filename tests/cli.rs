@@ -47,6 +47,41 @@ fn themes_list_names_the_four_built_ins() {
     }
 }
 
+/// The theme a terminal gets by default, as `themes list` marks it.
+fn default_theme(home: &TempDir, env: &[(&str, &str)]) -> String {
+    let mut cmd = orderdeck(home);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(["themes", "list"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix("* "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no default marked:\n{text}"))
+        .to_string()
+}
+
+#[test]
+fn the_default_theme_follows_the_terminal() {
+    let home = TempDir::new().unwrap();
+    assert_eq!(default_theme(&home, &[]), "dark");
+    assert_eq!(default_theme(&home, &[("COLORFGBG", "0;15")]), "light");
+    assert_eq!(
+        default_theme(
+            &home,
+            &[("TERM", "screen-256color"), ("COLORFGBG", "0;default;7")]
+        ),
+        "light"
+    );
+    assert_eq!(default_theme(&home, &[("TERM", "xterm")]), "ansi16");
+    assert_eq!(
+        default_theme(&home, &[("TERM", "linux"), ("COLORFGBG", "0;15")]),
+        "ansi16"
+    );
+    assert_eq!(default_theme(&home, &[("NO_COLOR", "1")]), "ansi16");
+}
+
 #[test]
 fn config_init_writes_a_valid_file_and_refuses_to_overwrite_it() {
     let home = TempDir::new().unwrap();

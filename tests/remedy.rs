@@ -34,3 +34,62 @@ async fn heal_retries_with_stock_and_cancels_without() {
     let (store, _dir) = sqlite().await;
     rw::heal(store).await;
 }
+
+/// The copy key in the preview dialog hands the previewed SQL (with its
+/// bound values) to the clipboard, sanitised, and leaves the dialog open;
+/// the dialog's own keys keep their meaning.
+#[tokio::test]
+async fn the_copy_key_copies_the_preview_and_confirm_keys_stay_confirm_keys() {
+    use orderdeck::action::{Effect, Msg};
+    use orderdeck::remedy::Request;
+    use orderdeck::state::keys::Key;
+    use orderdeck::state::{Mode, update};
+    let (store, _dir) = sqlite().await;
+    let db = common::world::Db::of(&store);
+    let p = rw::plant(&db).await;
+    let rig = rw::rig(store, orderdeck::runbook::Runbook::builtin(), false);
+    let request = Request::Order {
+        action: "release_lock".into(),
+        order_id: p.locked,
+        order_no: "RM-LOCK".into(),
+    };
+    let preview = rig
+        .engine
+        .preview(request, common::now())
+        .await
+        .expect("a preview");
+    let lines = preview.lines.clone();
+    assert!(lines.iter().any(|l| l.contains("UPDATE")), "{lines:?}");
+    let mut s =
+        orderdeck::fixtures::state(120, 40, "dark", orderdeck::theme::ColorDepth::TrueColor, 5);
+    update(&mut s, Msg::RemedyPreview(Box::new(Ok(preview))));
+    assert!(matches!(s.mode, Mode::Remedy(_)));
+    let effects = update(&mut s, Msg::Key(Key::char('Y')));
+    let want = lines
+        .iter()
+        .map(|l| orderdeck::sanitize::sanitize_capped(l, 100 * 1024))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(effects, vec![Effect::Copy(want)]);
+    assert!(matches!(s.mode, Mode::Remedy(_)), "still asking");
+    let msg = s
+        .message
+        .as_ref()
+        .map(|m| m.text.clone())
+        .unwrap_or_default();
+    assert!(
+        msg.starts_with("copied the preview to the clipboard"),
+        "{msg}"
+    );
+    // Copy bound to a dialog key does not take it over: y still proceeds.
+    s.keymap = orderdeck::state::keys::Keymap::with_overrides(&[
+        ("copy".into(), vec!["y".into()]),
+        ("resync".into(), vec!["R".into()]),
+    ])
+    .expect("valid keymap");
+    let effects = update(&mut s, Msg::Key(Key::char('y')));
+    assert!(
+        matches!(effects.as_slice(), [Effect::ExecuteRemedy(_)]),
+        "{effects:?}"
+    );
+}

@@ -711,3 +711,135 @@ fn the_strip_does_not_shrink_the_stuck_order_table_at_80x24() {
     assert_eq!(s.orders.scroll.page, 10);
     assert_eq!(s.queues.scroll.page, 5);
 }
+
+fn copied(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Copy(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_copy_key_copies_what_the_focused_pane_holds() {
+    let mut s = state_with(20);
+    let no = selected_no(&s);
+    let effects = press(&mut s, Key::char('Y'));
+    assert_eq!(copied(&effects), vec![no.clone()]);
+    assert_eq!(
+        s.message.as_ref().map(|m| m.text.as_str()),
+        Some(
+            format!(
+                "copied order no {no} to the clipboard ({} bytes, OSC 52)",
+                no.len()
+            )
+            .as_str()
+        )
+    );
+    // Queue pane: the queue's name.
+    press(&mut s, Key::char('1'));
+    let queue = s
+        .queues
+        .selected()
+        .map(|q| q.name.clone())
+        .expect("a queue");
+    assert_eq!(copied(&press(&mut s, Key::char('Y'))), vec![queue]);
+    // Timeline pane: nothing loaded yet is said, not copied.
+    press(&mut s, Key::char('3'));
+    let loaded = s.timeline.data.take();
+    assert!(copied(&press(&mut s, Key::char('Y'))).is_empty());
+    assert!(loaded.is_some(), "the fixture had a timeline loaded");
+    assert_eq!(s.message.as_ref().map(|m| m.level), Some(Level::Warn));
+    let id = s.timeline.order_id.expect("timeline follows the selection");
+    let mut t = fixtures::timeline(id, "CO-\u{1b}]52;c;evil\u{7}");
+    t.events[0].detail = "line one\nline two \u{1b}[2J".into();
+    update(
+        &mut s,
+        Msg::Timeline {
+            order_id: id,
+            result: Ok(Some(t.clone())),
+        },
+    );
+    let text = copied(&press(&mut s, Key::char('Y')))
+        .pop()
+        .expect("copied");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("order CO-\\x1b]52;c;evil\\x07 status "),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + t.views.len() + t.events.len(), "{text}");
+    assert!(text.contains("line one\\nline two \\x1b[2J"), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "only line ends: {text:?}"
+    );
+}
+
+#[test]
+fn a_rebound_copy_key_is_the_one_that_copies() {
+    let mut s = state_with(5);
+    s.keymap =
+        orderdeck::state::keys::Keymap::with_overrides(&[("copy".into(), vec!["Ctrl-y".into()])])
+            .expect("valid");
+    assert!(copied(&press(&mut s, Key::char('Y'))).is_empty());
+    assert_eq!(copied(&press(&mut s, Key::ctrl('y'))).len(), 1);
+}
+
+mod mouse {
+    use super::*;
+    use orderdeck::state::keys::{Mouse, MouseKind};
+
+    fn mouse(s: &mut State, kind: MouseKind, column: u16, row: u16) -> Vec<Effect> {
+        update(s, Msg::Mouse(Mouse { kind, column, row }))
+    }
+
+    #[test]
+    fn a_click_focuses_the_pane_and_selects_the_row_under_it() {
+        let mut s = state_with(50);
+        let area = ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1);
+        let screen = s.screen(area).expect("big enough");
+        let orders = screen.orders.expect("orders pane");
+        // Header at y+1, rows from y+2: the fourth row is index 3.
+        let effects = mouse(&mut s, MouseKind::Click, orders.x + 5, orders.y + 5);
+        assert_eq!(s.focus, Pane::Orders);
+        assert_eq!(s.orders.scroll.cursor, 3);
+        assert!(matches!(effects.as_slice(), [Effect::WatchOrder(Some(_))]));
+        // A click on the border or header selects nothing new.
+        mouse(&mut s, MouseKind::Click, orders.x + 5, orders.y + 1);
+        assert_eq!(s.orders.scroll.cursor, 3);
+        // The queue pane: focus and row.
+        let q = screen.queues;
+        mouse(&mut s, MouseKind::Click, q.x + 3, q.y + 3);
+        assert_eq!(s.focus, Pane::Queues);
+        assert_eq!(s.queues.scroll.cursor, 1);
+        // Below the last queue row: focus only.
+        mouse(&mut s, MouseKind::Click, q.x + 3, q.y + q.height - 1);
+        assert_eq!(s.queues.scroll.cursor, 1);
+        // Outside every pane (status bar): nothing.
+        let before = s.focus;
+        mouse(&mut s, MouseKind::Click, 3, 0);
+        assert_eq!(s.focus, before);
+    }
+
+    #[test]
+    fn the_wheel_scrolls_the_pane_under_the_pointer_or_the_overlay() {
+        let mut s = state_with(50);
+        let area = ratatui::layout::Rect::new(0, 0, s.size.0, s.size.1);
+        let orders = s.screen(area).and_then(|sc| sc.orders).expect("orders");
+        press(&mut s, Key::char('1'));
+        mouse(&mut s, MouseKind::ScrollDown, orders.x + 2, orders.y + 4);
+        mouse(&mut s, MouseKind::ScrollDown, orders.x + 2, orders.y + 4);
+        assert_eq!(s.orders.scroll.cursor, 2);
+        assert_eq!(s.focus, Pane::Queues, "the wheel does not steal focus");
+        mouse(&mut s, MouseKind::ScrollUp, orders.x + 2, orders.y + 4);
+        assert_eq!(s.orders.scroll.cursor, 1);
+        press(&mut s, Key::char('?'));
+        mouse(&mut s, MouseKind::ScrollDown, 10, 10);
+        assert_eq!(s.mode, Mode::Help { scroll: 3 });
+        assert_eq!(s.orders.scroll.cursor, 1);
+    }
+}

@@ -269,7 +269,11 @@ async fn edit_standalone(
     let config = load_config(config_path)?;
     let look =
         crate::cockpit::look(&config, theme).map_err(|e| CommandError::usage(format!("{e:#}")))?;
-    let mut guard = crate::terminal::TerminalGuard::enter().map_err(|e| {
+    let mut guard = crate::terminal::TerminalGuard::enter(crate::terminal::Options {
+        mouse: false,
+        depth: look.theming.depth,
+    })
+    .map_err(|e| {
         CommandError::failed(format!(
             "could not set up the terminal: {e} (is this a TTY?)"
         ))

@@ -4,6 +4,7 @@
 //! effects go out (see `crate::action`).
 
 pub mod alerts;
+pub mod copy;
 pub mod filter;
 pub mod incident;
 pub mod input;

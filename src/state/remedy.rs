@@ -157,6 +157,7 @@ pub fn on_dialog_key(state: &mut State, mut d: Dialog, key: Key, effects: &mut V
         KeyCode::Up => scroll(&mut d, -1),
         KeyCode::PageDown => scroll(&mut d, 10),
         KeyCode::PageUp => scroll(&mut d, -10),
+        _ if is_copy_key(state, key) => super::copy::preview(state, &d.preview.lines, effects),
         _ if d.preview.is_bulk() => match d.typed.handle(key) {
             Edit::Submit => {
                 if d.typed.text.trim() == d.preview.expected.to_string() {
@@ -181,6 +182,17 @@ pub fn on_dialog_key(state: &mut State, mut d: Dialog, key: Key, effects: &mut V
         _ => {}
     }
     state.mode = Mode::Remedy(d);
+}
+
+/// The copy binding, unless its key means something in this dialog (the
+/// count's digits, y/n/q, j/k, named keys): a binding must never turn a
+/// confirmation key into something else, or the reverse.
+fn is_copy_key(state: &State, key: Key) -> bool {
+    let reserved = match key.code {
+        KeyCode::Char(c) => c.is_ascii_digit() || "jknqy".contains(c),
+        _ => true,
+    };
+    !reserved && state.keymap.action_for(key) == Some(Action::Copy)
 }
 
 fn proceed(state: &mut State, d: Dialog, effects: &mut Vec<Effect>) {

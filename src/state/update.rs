@@ -2,7 +2,7 @@
 
 use super::filter::Filter;
 use super::input::{Edit, LineInput};
-use super::keys::{Action, Key, KeyCode};
+use super::keys::{Action, Key, KeyCode, Mouse, MouseKind};
 use super::orders::{OrderColumn, Sort};
 use super::{Health, Mode, Pane, State, alerts};
 use crate::action::{Effect, Msg};
@@ -16,6 +16,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => {
             on_key(state, key, &mut effects);
             state.needs_redraw = true;
+        }
+        Msg::Mouse(m) => {
+            if on_mouse(state, m) {
+                state.needs_redraw = true;
+            }
         }
         Msg::Resize { width, height } => {
             state.size = (width, height);
@@ -310,10 +315,85 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
                 ClockMode::Local => ClockMode::Utc,
             };
         }
+        Action::Copy => super::copy::from_pane(state, effects),
         Action::Postmortem => effects.push(Effect::OpenPostmortem {
             incident: state.incident.current().map(str::to_string),
         }),
     }
+}
+
+/// Wheel and click: the wheel scrolls what is under the pointer (or the
+/// open overlay), a click focuses a pane and selects the row under it.
+/// Returns whether anything changed.
+fn on_mouse(state: &mut State, m: Mouse) -> bool {
+    let step: isize = match m.kind {
+        MouseKind::ScrollUp => -1,
+        MouseKind::ScrollDown => 1,
+        MouseKind::Click => 0,
+    };
+    match &mut state.mode {
+        Mode::Help { scroll } | Mode::Alerts { scroll } => {
+            *scroll = scroll.saturating_add_signed(step * 3);
+            return step != 0;
+        }
+        Mode::Remedy(d) => {
+            d.scroll = d.scroll.saturating_add_signed(step * 3);
+            return step != 0;
+        }
+        Mode::Command(_) | Mode::Filter { .. } => return false,
+        Mode::Normal => {}
+    }
+    let area = Rect::new(0, 0, state.size.0, state.size.1);
+    let Some(screen) = state.screen(area) else {
+        return false;
+    };
+    let (x, y) = (m.column, m.row);
+    let hit = |r: Option<Rect>| r.filter(|r| layout::contains(*r, x, y));
+    let (pane, rect) = if let Some(r) = hit(Some(screen.queues)) {
+        (Pane::Queues, r)
+    } else if let Some(r) = hit(screen.orders) {
+        (Pane::Orders, r)
+    } else if let Some(r) = hit(screen.timeline) {
+        (Pane::Timeline, r)
+    } else {
+        return false;
+    };
+    if step != 0 {
+        let before = state.focus;
+        state.focus = pane;
+        // The timeline scrolls by a few lines; tables move the selection.
+        move_in_focus(
+            state,
+            if pane == Pane::Timeline {
+                step * 3
+            } else {
+                step
+            },
+        );
+        state.focus = before;
+        return true;
+    }
+    state.focus = pane;
+    if let Some(i) = layout::table_row_at(rect, y) {
+        match pane {
+            Pane::Queues => {
+                let len = state.queues.rows.len();
+                let pos = state.queues.scroll.offset + i;
+                if pos < len {
+                    state.queues.scroll.set_cursor(pos, len);
+                }
+            }
+            Pane::Orders => {
+                let pos = state.orders.scroll.offset + i;
+                if pos < state.orders.visible_len() {
+                    state.timeline_pinned = false;
+                    state.orders.cursor_to(pos);
+                }
+            }
+            Pane::Timeline => {}
+        }
+    }
+    true
 }
 
 fn announce_sort(state: &mut State) {

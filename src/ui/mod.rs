@@ -181,18 +181,27 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         Mode::Help { .. } | Mode::Alerts { .. } => {
             vec![("Esc".into(), "close"), ("j/k".into(), "scroll")]
         }
-        Mode::Remedy(d) if d.preview.is_bulk() => vec![
-            ("type count + Enter".into(), "proceed"),
-            ("Esc".into(), "cancel"),
-            ("↑/↓".into(), "scroll"),
-        ],
-        Mode::Remedy(_) => vec![
-            ("Tab".into(), "Cancel/Proceed"),
-            ("Enter".into(), "choose"),
-            ("y".into(), "proceed"),
-            ("Esc/n".into(), "cancel"),
-            ("j/k".into(), "scroll"),
-        ],
+        Mode::Remedy(d) => {
+            let mut pairs: Vec<(String, &str)> = if d.preview.is_bulk() {
+                vec![
+                    ("type count + Enter".into(), "proceed"),
+                    ("Esc".into(), "cancel"),
+                    ("↑/↓".into(), "scroll"),
+                ]
+            } else {
+                vec![
+                    ("Tab".into(), "Cancel/Proceed"),
+                    ("Enter".into(), "choose"),
+                    ("y".into(), "proceed"),
+                    ("Esc/n".into(), "cancel"),
+                    ("j/k".into(), "scroll"),
+                ]
+            };
+            if let Some(k) = state.keymap.primary(Action::Copy) {
+                pairs.push((k.to_string(), "copy SQL"));
+            }
+            pairs
+        }
         Mode::Normal => {
             let mut actions = vec![
                 Action::Help,
@@ -205,23 +214,46 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
                 Pane::Timeline => actions.push(Action::Back),
                 Pane::Queues => {}
             }
-            actions.extend([Action::CycleTheme, Action::ToggleClock, Action::Quit]);
+            actions.extend([Action::CycleTheme, Action::ToggleClock]);
+            // At 80 columns the line is full; quit must stay on it.
+            if area.width >= 100 {
+                actions.push(Action::Copy);
+            }
+            actions.push(Action::Quit);
             actions
                 .into_iter()
                 .filter_map(|a| state.keymap.primary(a).map(|k| (k.to_string(), a.hint())))
                 .collect()
         }
     };
+    let width = |(key, what): &(String, &str)| key.chars().count() + what.chars().count() + 3;
+    let mut pairs = pairs;
+    // In normal mode the last hint is how to quit: it stays when the line
+    // is too narrow for all of them, and the ones before it give way.
+    let last = if matches!(state.mode, Mode::Normal) {
+        pairs.pop()
+    } else {
+        None
+    };
+    let reserve = last.as_ref().map_or(0, width);
     let mut spans = Vec::new();
     let mut used = 0usize;
-    for (key, what) in pairs {
-        let piece = key.chars().count() + what.chars().count() + 3;
-        if used + piece > area.width as usize {
+    let push = |spans: &mut Vec<Span>, (key, what): (String, &str)| {
+        spans.push(Span::styled(format!(" {key}"), p.accent));
+        spans.push(Span::styled(format!(" {what} "), p.muted));
+    };
+    for pair in pairs {
+        let piece = width(&pair);
+        if used + piece + reserve > area.width as usize {
             break;
         }
         used += piece;
-        spans.push(Span::styled(format!(" {key}"), p.accent));
-        spans.push(Span::styled(format!(" {what} "), p.muted));
+        push(&mut spans, pair);
+    }
+    if let Some(pair) = last
+        && used + reserve <= area.width as usize
+    {
+        push(&mut spans, pair);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

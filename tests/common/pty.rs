@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 pub const ENTER_ALT: &[u8] = b"\x1b[?1049h";
 pub const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
 
+/// The variables that describe the terminal to orderdeck.
+pub const TERMINAL_VARS: &[&str] = &["TERM", "COLORTERM", "NO_COLOR", "TMUX", "STY", "COLORFGBG"];
+
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -24,6 +27,19 @@ pub struct Pty {
 
 impl Pty {
     pub fn start(args: &[&str], home: &Path, rows: u16, cols: u16) -> Pty {
+        Pty::start_in(args, home, rows, cols, &[("TERM", "xterm-256color")])
+    }
+
+    /// Like [`Pty::start`], with the terminal described only by `term_env`:
+    /// whatever the test runner's own terminal says (TERM, COLORTERM,
+    /// NO_COLOR, TMUX, STY, COLORFGBG) is removed first.
+    pub fn start_in(
+        args: &[&str],
+        home: &Path,
+        rows: u16,
+        cols: u16,
+        term_env: &[(&str, &str)],
+    ) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -34,7 +50,12 @@ impl Pty {
             .expect("open a pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_orderdeck"));
         cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
+        for k in TERMINAL_VARS {
+            cmd.env_remove(k);
+        }
+        for (k, v) in term_env {
+            cmd.env(k, v);
+        }
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
