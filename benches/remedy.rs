@@ -109,14 +109,15 @@ async fn seed() -> Result<AnyStore, String> {
 /// The bench's own copies of the queues the heal publishes to, in a vhost
 /// of their own so nothing real receives 100,000 test messages.
 async fn heal_broker(rt_conn: &Connection, vhost: &str) -> Result<Broker, String> {
-    let ch = rt_conn
-        .create_channel()
-        .await
-        .map_err(|e| e.to_string())?;
+    let ch = rt_conn.create_channel().await.map_err(|e| e.to_string())?;
     for q in ["fulfillment", "notify.customer"] {
-        ch.queue_declare(q.into(), QueueDeclareOptions::durable(), FieldTable::default())
-            .await
-            .map_err(|e| format!("declare {q} in vhost {vhost}: {e}"))?;
+        ch.queue_declare(
+            q.into(),
+            QueueDeclareOptions::durable(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| format!("declare {q} in vhost {vhost}: {e}"))?;
     }
     let url = vhost_url(vhost)?;
     AmqpBroker::new(&url, vhost, "bench").map(|b| Broker::Amqp(Box::new(b)))
@@ -303,7 +304,12 @@ async fn publish_loop(conn: &Connection, queue: &str, n: usize, ids: bool) -> Re
 async fn requeue_bench() -> Result<(), String> {
     let conn = Connection::connect(&amqp_url(), ConnectionProperties::default())
         .await
-        .map_err(|e| format!("RabbitMQ at {} unreachable ({e})", mask_secrets(&amqp_url())))?;
+        .map_err(|e| {
+            format!(
+                "RabbitMQ at {} unreachable ({e})",
+                mask_secrets(&amqp_url())
+            )
+        })?;
     let ch = conn.create_channel().await.map_err(|e| e.to_string())?;
     let q = format!("bench.{}.requeue", std::process::id());
     let dlq = format!("{q}.dlq");
@@ -340,7 +346,10 @@ async fn requeue_bench() -> Result<(), String> {
         .await;
     let took = t.elapsed();
     if report.moved != DEAD_LETTERS as u64 || report.error.is_some() {
-        return Err(format!("requeue moved {} of {DEAD_LETTERS}: {report:?}", report.moved));
+        return Err(format!(
+            "requeue moved {} of {DEAD_LETTERS}: {report:?}",
+            report.moved
+        ));
     }
     let rate = DEAD_LETTERS as f64 / took.as_secs_f64();
     println!(

@@ -94,6 +94,8 @@ pub struct RunSpec {
     pub look: Look,
     pub config: Config,
     pub runbook: Runbook,
+    /// `Some`: start on the wallboard and stay there (`orderdeck wallboard`).
+    pub wallboard: Option<crate::state::wallboard::Start>,
 }
 
 /// Runs the cockpit in the terminal until the user quits or a signal arrives.
@@ -134,6 +136,10 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     });
     if let Some(w) = spec.look.warnings.first() {
         state.warn(w.clone());
+    }
+    if let Some(start) = spec.wallboard {
+        let now = state.now;
+        state.wallboard.open(start, false, now);
     }
 
     let (watch_tx, watch_rx) = watch::channel(None::<i64>);
@@ -184,7 +190,10 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
             }
         },
         Effect::Bell => ring_bell(),
-        Effect::PreviewRemedy(_) | Effect::ExecuteRemedy(_) | Effect::DeclineRemedy(_) => {
+        Effect::PreviewRemedy(_)
+        | Effect::ExecuteRemedy(_)
+        | Effect::DeclineRemedy(_)
+        | Effect::RefuseRemedy { .. } => {
             spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
         }
         Effect::RecordIncident {
@@ -224,6 +233,11 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
     tokio::spawn(async move {
         let now = Utc::now();
         let Some(engine) = engine else {
+            if matches!(effect, Effect::RefuseRemedy { .. }) {
+                // Already refused on screen; with no engine there is no
+                // audit trail to write it to.
+                return;
+            }
             let report = crate::remedy::Report {
                 outcome: crate::remedy::audit::Outcome::Refused,
                 affected: 0,
@@ -238,6 +252,9 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
                 Msg::RemedyPreview(Box::new(engine.preview(request, now).await))
             }
             Effect::ExecuteRemedy(p) => Msg::RemedyDone(engine.execute(&p, false, now).await),
+            Effect::RefuseRemedy { request, why } => {
+                Msg::RemedyDone(engine.refuse_request(&request, &why, now).await)
+            }
             Effect::DeclineRemedy(p) => Msg::RemedyDone(
                 engine
                     .decline(&p, "cancelled at the preview dialog: nothing changed", now)

@@ -447,13 +447,18 @@ async fn kill_heal_midway(kind: &'static str, watch_url: String, app: String, ar
         AND kind IN ('fulfilment_retried', 'cancelled_and_notified')";
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     if kind == "postgres" {
-        let mut c = sqlx::PgConnection::connect(&watch_url).await.expect("watcher");
+        let mut c = sqlx::PgConnection::connect(&watch_url)
+            .await
+            .expect("watcher");
         loop {
             let (n,): (i64,) = sqlx::query_as(FIXED).fetch_one(&mut c).await.expect("poll");
             if n > 0 {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "heal never committed a batch");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "heal never committed a batch"
+            );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         // Only a session inside a transaction: one idle between batches
@@ -471,17 +476,25 @@ async fn kill_heal_midway(kind: &'static str, watch_url: String, app: String, ar
             if killed > 0 {
                 return u64::try_from(killed).unwrap_or(0);
             }
-            assert!(std::time::Instant::now() < deadline, "no heal transaction seen");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no heal transaction seen"
+            );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     } else {
-        let mut c = sqlx::MySqlConnection::connect(&watch_url).await.expect("watcher");
+        let mut c = sqlx::MySqlConnection::connect(&watch_url)
+            .await
+            .expect("watcher");
         loop {
             let (n,): (i64,) = sqlx::query_as(FIXED).fetch_one(&mut c).await.expect("poll");
             if n > 0 {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "heal never committed a batch");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "heal never committed a batch"
+            );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         // Only a connection inside a transaction (see above).
@@ -505,7 +518,10 @@ async fn kill_heal_midway(kind: &'static str, watch_url: String, app: String, ar
             if killed > 0 {
                 return killed;
             }
-            assert!(std::time::Instant::now() < deadline, "no heal transaction seen");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no heal transaction seen"
+            );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
@@ -586,7 +602,11 @@ async fn heal_interrupted(
     let again = rig.run(request).await;
     assert_eq!(again.outcome, Outcome::Ok, "{}", again.message);
     assert_eq!(again.affected, (N - fixed) as u64, "{}", again.message);
-    assert_eq!(rw::healed_state(&db).await, want, "same end state as an uninterrupted heal");
+    assert_eq!(
+        rw::healed_state(&db).await,
+        want,
+        "same end state as an uninterrupted heal"
+    );
     store.close().await;
     s.cleanup().await;
 }

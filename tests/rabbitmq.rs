@@ -709,7 +709,10 @@ async fn publish_dead_letters(conn: &Connection, dlq: &str, n: usize) {
             pending.push(confirm);
         }
         for c in pending {
-            assert!(c.await.expect("confirm").is_ack(), "broker nacked a message");
+            assert!(
+                c.await.expect("confirm").is_ack(),
+                "broker nacked a message"
+            );
         }
     }
 }
@@ -731,8 +734,7 @@ async fn drain(conn: &Connection, queue: &str) -> Vec<(String, u32)> {
         .await
         .expect("consume");
     let mut out = Vec::new();
-    while let Ok(Some(Ok(d))) =
-        tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
+    while let Ok(Some(Ok(d))) = tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
     {
         let id = d
             .properties
@@ -796,7 +798,10 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
 
     // Close the requeue's connection each time a new one appears, once some
     // messages have moved on it, until CLOSES closes have landed.
-    let mine = format!("orderdeck remediation (env {env}, pid {})", std::process::id());
+    let mine = format!(
+        "orderdeck remediation (env {env}, pid {})",
+        std::process::id()
+    );
     let mut closed: Vec<String> = Vec::new();
     let mut moved_at_close = Vec::new();
     while closed.len() < CLOSES && !run.is_finished() {
@@ -859,8 +864,7 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
         "duplicates in the work queue vs the report: {report:?}"
     );
     assert_eq!(
-        report.moved,
-        N as u64,
+        report.moved, N as u64,
         "every dead letter moved, each once: {report:?}"
     );
     assert!(

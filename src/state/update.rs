@@ -26,6 +26,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let new_second = now.timestamp() != state.now.timestamp();
             state.now = now;
             state.needs_redraw |= new_second;
+            if new_second && state.wallboard.tick(now) {
+                // A rotated page starts without the last page's message.
+                state.message = None;
+            }
         }
         Msg::Orders { at, result } => match result {
             Ok(snap) => {
@@ -39,6 +43,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.db.health = Health::Ok;
                 state.db.last_ok = Some(at);
                 state.needs_redraw |= changed || !was_ok;
+                if state.orders.added > 0 {
+                    state.wallboard.note_anomaly(at);
+                }
                 if changed {
                     alerts::refresh(state, at, &mut effects);
                 }
@@ -87,6 +94,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if state.alerts.ingest_log(&report) {
                 alerts::refresh(state, at, &mut effects);
             }
+        }
+        Msg::RemedyPreview(result) if state.wallboard.is_shown() => {
+            // Asked for in the cockpit, arrived after `w`: no dialog opens
+            // on the wall; the fix is refused and audited as such.
+            match *result {
+                Ok(p) => {
+                    state.error(format!(
+                        "{} on {} refused: {}",
+                        p.request.action(),
+                        p.request.target(),
+                        crate::remedy::WALLBOARD_READ_ONLY
+                    ));
+                    effects.push(Effect::RefuseRemedy {
+                        request: p.request,
+                        why: crate::remedy::WALLBOARD_READ_ONLY.to_string(),
+                    });
+                }
+                Err(report) => super::remedy::show_report(state, &report),
+            }
+            state.needs_redraw = true;
         }
         Msg::RemedyPreview(result) => {
             super::remedy::on_preview(state, *result, &mut effects);
@@ -143,6 +170,9 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         return;
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Normal if state.wallboard.is_shown() => {
+            super::wallboard::on_key(state, key, effects);
+        }
         Mode::Normal => on_normal_key(state, key, effects),
         Mode::Help { scroll } => on_overlay_key(state, key, scroll, |scroll| Mode::Help { scroll }),
         Mode::Alerts { scroll } => {
@@ -293,6 +323,24 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
             state.orders.reverse_sort();
             announce_sort(state);
         }
+        Action::CycleTheme | Action::ToggleClock => on_view_action(state, action),
+        Action::Postmortem => effects.push(Effect::OpenPostmortem {
+            incident: state.incident.current().map(str::to_string),
+        }),
+        Action::Wallboard => {
+            let now = state.now;
+            state
+                .wallboard
+                .open(super::wallboard::Start::default(), true, now);
+            state.info("wallboard (read-only): Tab next page, w or Esc back to the cockpit");
+        }
+    }
+}
+
+/// Keys that change how things look, the same in the cockpit and on the
+/// wallboard.
+pub(super) fn on_view_action(state: &mut State, action: Action) {
+    match action {
         Action::CycleTheme => {
             let next = state
                 .theming
@@ -310,9 +358,7 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
                 ClockMode::Local => ClockMode::Utc,
             };
         }
-        Action::Postmortem => effects.push(Effect::OpenPostmortem {
-            incident: state.incident.current().map(str::to_string),
-        }),
+        _ => {}
     }
 }
 

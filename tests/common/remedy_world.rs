@@ -420,7 +420,11 @@ pub async fn plant_zombies(db: &Db, n: usize) {
                 sql.push(',');
             }
             sql.push_str("(?, 100001, 1001, ?, 1, 12800, 'processing', 'paid', ?, ?)");
-            let sku = if i % 2 == 0 { "SKU-TEA-0042" } else { "SKU-GONE" };
+            let sku = if i % 2 == 0 {
+                "SKU-TEA-0042"
+            } else {
+                "SKU-GONE"
+            };
             args.extend([
                 Val::from(format!("HZ-{i:06}").as_str()),
                 sku.into(),
