@@ -30,6 +30,12 @@ async fn read_only_refuses_every_remediation_and_audits_it() {
 }
 
 #[tokio::test]
+async fn the_wallboard_engine_refuses_and_audits_every_remediation() {
+    let (store, _dir) = sqlite().await;
+    rw::wallboard_refuses_everything(store).await;
+}
+
+#[tokio::test]
 async fn heal_retries_with_stock_and_cancels_without() {
     let (store, _dir) = sqlite().await;
     rw::heal(store).await;

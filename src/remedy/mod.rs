@@ -911,3 +911,27 @@ impl sql::Sender for Publisher<'_> {
         self.broker.publish(&msgs).await
     }
 }
+
+#[cfg(test)]
+mod read_only_tests {
+    use super::*;
+
+    #[test]
+    fn the_wallboard_is_read_only_whatever_the_flags_say() {
+        for (flag, env) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert_eq!(
+                read_only_reason(true, flag, "prod", env).as_deref(),
+                Some(WALLBOARD_READ_ONLY)
+            );
+        }
+        assert_eq!(read_only_reason(false, false, "prod", false), None);
+        assert_eq!(
+            read_only_reason(false, true, "prod", true).as_deref(),
+            Some("read-only mode (--read-only)")
+        );
+        assert_eq!(
+            read_only_reason(false, false, "prod", true).as_deref(),
+            Some("environment prod is read_only in the config")
+        );
+    }
+}
