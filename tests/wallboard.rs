@@ -306,3 +306,16 @@ fn the_last_anomaly_is_the_last_new_stuck_order_or_alert() {
     update(&mut s, Msg::Tick(later + Duration::seconds(133)));
     assert!(text(&draw(&s)).contains("2m13s ago"));
 }
+
+/// Without a broker there is no queues page to flip or rotate to.
+#[test]
+fn pages_without_a_source_are_skipped() {
+    let mut s = fixtures::wallboard(80, 24);
+    s.broker.health = orderdeck::state::Health::NotConfigured;
+    tab(&mut s);
+    assert_eq!(s.wallboard.page(), Some(Page::Orders));
+    tab(&mut s);
+    assert_eq!(s.wallboard.page(), Some(Page::Alerts));
+    tab(&mut s);
+    assert_eq!(s.wallboard.page(), Some(Page::All));
+}

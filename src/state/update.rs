@@ -26,7 +26,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let new_second = now.timestamp() != state.now.timestamp();
             state.now = now;
             state.needs_redraw |= new_second;
-            if new_second && state.wallboard.tick(now) {
+            let pages = super::wallboard::pages(state);
+            if new_second && state.wallboard.tick(now, &pages) {
                 // A rotated page starts without the last page's message.
                 state.message = None;
             }

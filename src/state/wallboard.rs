@@ -29,14 +29,18 @@ pub enum Page {
 impl Page {
     pub const ALL: [Page; 4] = [Page::All, Page::Orders, Page::Queues, Page::Alerts];
 
-    pub fn next(self) -> Page {
-        let i = Page::ALL.iter().position(|p| *p == self).unwrap_or(0);
-        Page::ALL[(i + 1) % Page::ALL.len()]
-    }
-
-    pub fn prev(self) -> Page {
-        let i = Page::ALL.iter().position(|p| *p == self).unwrap_or(0);
-        Page::ALL[(i + Page::ALL.len() - 1) % Page::ALL.len()]
+    /// The page after this one among `pages` (the first when this one is
+    /// not among them); `back` goes the other way.
+    pub fn step(self, pages: &[Page], back: bool) -> Page {
+        let n = pages.len();
+        if n == 0 {
+            return self;
+        }
+        match pages.iter().position(|p| *p == self) {
+            Some(i) if back => pages[(i + n - 1) % n],
+            Some(i) => pages[(i + 1) % n],
+            None => pages[0],
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -105,8 +109,9 @@ impl WallboardState {
         }
     }
 
-    /// Advances the rotation at a tick. True when the page changed.
-    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
+    /// Advances the rotation at a tick, over `pages`. True when the page
+    /// changed.
+    pub fn tick(&mut self, now: DateTime<Utc>, pages: &[Page]) -> bool {
         let Some(wall) = self.view.as_mut() else {
             return false;
         };
@@ -114,12 +119,27 @@ impl WallboardState {
             return false;
         };
         if (now - wall.page_since).num_seconds() >= i64::from(every) {
-            wall.page = wall.page.next();
+            let before = wall.page;
+            wall.page = wall.page.step(pages, false);
             wall.page_since = now;
-            return true;
+            return wall.page != before;
         }
         false
     }
+}
+
+/// The pages worth showing: no orders page without a database, no queues
+/// page without a broker (an empty box on the wall reads as "all clear").
+pub fn pages(state: &State) -> Vec<Page> {
+    use super::Health::NotConfigured;
+    Page::ALL
+        .into_iter()
+        .filter(|p| match p {
+            Page::Orders => state.db.health != NotConfigured,
+            Page::Queues => state.broker.health != NotConfigured,
+            _ => true,
+        })
+        .collect()
 }
 
 /// A key while the wallboard is up (and no overlay is open).
@@ -132,6 +152,7 @@ pub(super) fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         return;
     }
     let now = state.now;
+    let pages = pages(state);
     let Some(wall) = state.wallboard.view.as_mut() else {
         return;
     };
@@ -145,11 +166,8 @@ pub(super) fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
             state.info("this is the wallboard only: q quits; run `orderdeck` for the cockpit");
         }
         Action::FocusNext | Action::FocusPrev | Action::Down | Action::Up => {
-            wall.page = if matches!(action, Action::FocusNext | Action::Down) {
-                wall.page.next()
-            } else {
-                wall.page.prev()
-            };
+            let back = !matches!(action, Action::FocusNext | Action::Down);
+            wall.page = wall.page.step(&pages, back);
             // A page chosen by hand stays its full time before rotating on.
             wall.page_since = now;
             let page = wall.page.name();
@@ -308,14 +326,17 @@ mod tests {
     }
 
     #[test]
-    fn pages_cycle_both_ways() {
+    fn pages_cycle_both_ways_over_those_shown() {
         let mut p = Page::All;
         for _ in 0..Page::ALL.len() {
-            p = p.next();
+            p = p.step(&Page::ALL, false);
         }
         assert_eq!(p, Page::All);
-        assert_eq!(Page::All.prev(), Page::Alerts);
-        assert_eq!(Page::Orders.prev(), Page::All);
+        assert_eq!(Page::All.step(&Page::ALL, true), Page::Alerts);
+        assert_eq!(Page::Orders.step(&Page::ALL, true), Page::All);
+        let some = [Page::All, Page::Alerts];
+        assert_eq!(Page::All.step(&some, false), Page::Alerts);
+        assert_eq!(Page::Queues.step(&some, false), Page::All);
     }
 
     #[test]
@@ -328,17 +349,24 @@ mod tests {
             false,
             t0(),
         );
-        assert!(!w.tick(t0() + Duration::seconds(9)));
+        let all = Page::ALL;
+        assert!(!w.tick(t0() + Duration::seconds(9), &all));
         assert_eq!(w.page(), Some(Page::All));
-        assert!(w.tick(t0() + Duration::seconds(10)));
+        assert!(w.tick(t0() + Duration::seconds(10), &all));
         assert_eq!(w.page(), Some(Page::Orders));
-        assert!(!w.tick(t0() + Duration::seconds(19)));
-        assert!(w.tick(t0() + Duration::seconds(20)));
-        assert_eq!(w.page(), Some(Page::Queues));
+        assert!(!w.tick(t0() + Duration::seconds(19), &all));
+        // Without a broker the queues page is skipped.
+        let no_queues = [Page::All, Page::Orders, Page::Alerts];
+        assert!(w.tick(t0() + Duration::seconds(20), &no_queues));
+        assert_eq!(w.page(), Some(Page::Alerts));
+        assert!(w.tick(t0() + Duration::seconds(30), &all));
+        assert_eq!(w.page(), Some(Page::All));
+        // A single page has nowhere to rotate to.
+        assert!(!w.tick(t0() + Duration::seconds(40), &[Page::All]));
 
         let mut still = WallboardState::default();
         still.open(Start::default(), false, t0());
-        assert!(!still.tick(t0() + Duration::hours(1)));
+        assert!(!still.tick(t0() + Duration::hours(1), &Page::ALL));
         assert_eq!(still.page(), Some(Page::All));
         // --rotate 0 means no rotation, not a page a tick.
         let mut zero = WallboardState::default();
@@ -349,7 +377,7 @@ mod tests {
             false,
             t0(),
         );
-        assert!(!zero.tick(t0() + Duration::seconds(5)));
+        assert!(!zero.tick(t0() + Duration::seconds(5), &Page::ALL));
     }
 
     #[test]
