@@ -262,6 +262,8 @@ fn rotation_follows_the_ticks_and_redraws() {
         false,
         fixtures::now(),
     );
+    press(&mut s, Key::char('u'));
+    let refusal = s.message.clone();
     let mut pages = Vec::new();
     for sec in 1..=60 {
         s.needs_redraw = false;
@@ -274,6 +276,10 @@ fn rotation_follows_the_ticks_and_redraws() {
     assert_eq!(
         pages,
         [Page::Orders, Page::Queues, Page::Alerts, Page::All].map(Some)
+    );
+    assert_eq!(
+        s.message, refusal,
+        "a refusal outlives the page it was made on"
     );
     // The same second twice changes nothing: no busy redraw.
     s.needs_redraw = false;
@@ -318,4 +324,26 @@ fn pages_without_a_source_are_skipped() {
     assert_eq!(s.wallboard.page(), Some(Page::Alerts));
     tab(&mut s);
     assert_eq!(s.wallboard.page(), Some(Page::All));
+}
+
+/// The clock keeps its place at the right edge, a space clear of the rest,
+/// however long the header gets (a source down, a long environment name).
+#[test]
+fn the_header_clock_stands_clear_at_80_columns() {
+    let mut long = fixtures::wallboard(80, 24);
+    long.env.demo = None;
+    long.env.name = "production-eu-west-with-a-long-name".into();
+    update(
+        &mut long,
+        Msg::Queues {
+            at: fixtures::now(),
+            result: Err(SourceError::new("connection refused")),
+        },
+    );
+    for s in [fixtures::wallboard(80, 24), db_down(80, 24), long] {
+        let t = text(&draw(&s));
+        let header = t.lines().next().unwrap_or_default();
+        let clock = orderdeck::ui::text::clock(s.now, s.clock);
+        assert!(header.ends_with(&format!(" {clock}")), "{header:?}");
+    }
 }

@@ -27,9 +27,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.now = now;
             state.needs_redraw |= new_second;
             let pages = super::wallboard::pages(state);
-            if new_second && state.wallboard.tick(now, &pages) {
-                // A rotated page starts without the last page's message.
-                state.message = None;
+            // The message line is kept across a rotation: a refusal made
+            // just before must still be readable on the next page.
+            if new_second {
+                state.wallboard.tick(now, &pages);
             }
         }
         Msg::Orders { at, result } => match result {

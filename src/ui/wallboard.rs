@@ -157,15 +157,16 @@ fn header(state: &State, frame: &mut Frame, area: Rect, page: Page) {
     }
     spans.push(Span::styled(page_note, p.muted));
     let clock = format!("{} ", text::clock(state.now, state.clock));
-    let used: usize = spans.iter().map(|s| s.content.width()).sum();
-    let room = (area.width as usize).saturating_sub(clock.width());
+    let width = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+    // At least one column between the last segment and the clock.
+    let room = (area.width as usize).saturating_sub(clock.width() + 1);
     // The clock wins over the page note and source words: the wall is read
     // from a distance and the time says the screen is alive.
-    while spans.len() > 4 && spans.iter().map(|s| s.content.width()).sum::<usize>() > room {
+    while spans.len() > 4 && width(&spans) > room {
         spans.pop();
     }
-    let used = used.min(spans.iter().map(|s| s.content.width()).sum());
-    spans.push(Span::raw(" ".repeat(room.saturating_sub(used))));
+    let pad = (area.width as usize).saturating_sub(clock.width() + width(&spans));
+    spans.push(Span::raw(" ".repeat(pad)));
     spans.push(Span::styled(clock, p.muted));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(p.base), area);
 }
@@ -270,11 +271,12 @@ fn banners(state: &State, frame: &mut Frame, area: Rect, big: bool) -> Rect {
             .reason
             .map(|r| format!(": {}", crate::sanitize::sanitize_capped(r, 80)))
             .unwrap_or_default();
+        // The age first: a long reason is what gets cut at 80 columns.
         let age = match data_age(state, k.src) {
             Some(a) => format!("showing data {} old", wb::age_text(a)),
             None => "no data yet".into(),
         };
-        format!("{} {}{reason} — {age}", k.src.label, k.word)
+        format!("{} {} — {age}{reason}", k.src.label, k.word)
     };
     // Below 30 rows a band would squeeze the page's own numbers out of big
     // type; a line each still says which source and how old its data is.
