@@ -345,5 +345,13 @@ fn the_header_clock_stands_clear_at_80_columns() {
         let header = t.lines().next().unwrap_or_default();
         let clock = orderdeck::ui::text::clock(s.now, s.clock);
         assert!(header.ends_with(&format!(" {clock}")), "{header:?}");
+        for label in ["db", "mq"] {
+            assert!(
+                ["●", "◐", "✖"]
+                    .iter()
+                    .any(|dot| header.contains(&format!("{label} {dot}"))),
+                "{label} keeps its health dot: {header:?}"
+            );
+        }
     }
 }

@@ -122,10 +122,38 @@ fn number_style(p: &Palette, heat: Heat, zero: bool) -> Style {
 
 fn header(state: &State, frame: &mut Frame, area: Rect, page: Page) {
     let p = state.palette();
-    let mut spans = vec![
-        Span::styled(" orderdeck ", p.title),
-        Span::styled("WALLBOARD ", p.title.add_modifier(Modifier::BOLD)),
-    ];
+    let clock = format!("{} ", text::clock(state.now, state.clock));
+    // At least one column between the rest and the clock.
+    let room = (area.width as usize).saturating_sub(clock.width() + 1);
+    // From the fullest form down: the page note goes first, then the
+    // product name, then the sources' words (their dots stay). The clock
+    // always stays: read from across the room, it says the screen is alive.
+    let mut spans = Vec::new();
+    for detail in (0..4).rev() {
+        spans = header_spans(state, page, detail);
+        if spans.iter().map(|s| s.content.width()).sum::<usize>() <= room {
+            break;
+        }
+    }
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    let pad = (area.width as usize).saturating_sub(clock.width() + used);
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(clock, p.muted));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(p.base), area);
+}
+
+/// The header's segments at `detail` 3 (everything) down to 0 (badges
+/// and source dots only).
+fn header_spans(state: &State, page: Page, detail: u8) -> Vec<Span<'static>> {
+    let p = state.palette();
+    let mut spans = Vec::new();
+    if detail >= 2 {
+        spans.push(Span::styled(" orderdeck", p.title));
+    }
+    spans.push(Span::styled(
+        " WALLBOARD ",
+        p.title.add_modifier(Modifier::BOLD),
+    ));
     match state.env.demo {
         Some(_) => spans.push(Span::styled(" DEMO ", p.badge_demo)),
         None => spans.push(Span::styled(
@@ -142,33 +170,27 @@ fn header(state: &State, frame: &mut Frame, area: Rect, page: Page) {
             Level::Warn => ("◐", p.warn),
             Level::Error => ("✖", p.critical),
         };
-        let short = summary.split(':').next().unwrap_or_default().to_string();
         spans.push(Span::styled(format!("  {} ", src.label), p.muted));
-        spans.push(Span::styled(format!("{dot} {short}"), style));
+        if detail >= 1 {
+            let short = summary.split(':').next().unwrap_or_default();
+            spans.push(Span::styled(format!("{dot} {short}"), style));
+        } else {
+            spans.push(Span::styled(dot, style));
+        }
     }
-    let mut page_note = format!(
-        "  page {} {}/{}",
-        page.name(),
-        Page::ALL.iter().position(|x| *x == page).unwrap_or(0) + 1,
-        Page::ALL.len()
-    );
-    if let Some(every) = state.wallboard.view.as_ref().and_then(|w| w.rotate_secs) {
-        page_note.push_str(&format!(" · every {every}s"));
+    if detail >= 3 {
+        let mut note = format!(
+            "  page {} {}/{}",
+            page.name(),
+            Page::ALL.iter().position(|x| *x == page).unwrap_or(0) + 1,
+            Page::ALL.len()
+        );
+        if let Some(every) = state.wallboard.view.as_ref().and_then(|w| w.rotate_secs) {
+            note.push_str(&format!(" · every {every}s"));
+        }
+        spans.push(Span::styled(note, p.muted));
     }
-    spans.push(Span::styled(page_note, p.muted));
-    let clock = format!("{} ", text::clock(state.now, state.clock));
-    let width = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
-    // At least one column between the last segment and the clock.
-    let room = (area.width as usize).saturating_sub(clock.width() + 1);
-    // The clock wins over the page note and source words: the wall is read
-    // from a distance and the time says the screen is alive.
-    while spans.len() > 4 && width(&spans) > room {
-        spans.pop();
-    }
-    let pad = (area.width as usize).saturating_sub(clock.width() + width(&spans));
-    spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(clock, p.muted));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(p.base), area);
+    spans
 }
 
 fn message_line(state: &State, frame: &mut Frame, area: Rect) {
