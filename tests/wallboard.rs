@@ -355,3 +355,29 @@ fn the_header_clock_stands_clear_at_80_columns() {
         }
     }
 }
+
+/// The whole wall is on the theme's background (a washed-out projector
+/// shows every patch of terminal default), at every size and page.
+#[test]
+fn every_cell_has_the_theme_background() {
+    for (w, h) in [(80, 24), (300, 80)] {
+        let mut s = db_down(w, h);
+        for _ in 0..4 {
+            let buf = draw(&s);
+            let p = s.palette();
+            assert!(p.base.bg.is_some());
+            // The badges (DEMO, READ-ONLY) have their own.
+            let allowed = [p.base.bg, p.badge_demo.bg, p.badge_readonly.bg];
+            let off: Vec<_> = buf
+                .content
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !allowed.contains(&Some(c.bg)))
+                .map(|(i, c)| (i % w as usize, i / w as usize, c.symbol().to_string()))
+                .take(5)
+                .collect();
+            assert!(off.is_empty(), "{w}x{h} {:?}: {off:?}", s.wallboard.page());
+            tab(&mut s);
+        }
+    }
+}
