@@ -1,5 +1,6 @@
 //! Render time of one frame with 100,000 stuck orders loaded
-//! (budget: ≤ 1 ms at 200x60, DESIGN section 9).
+//! (budget: ≤ 1 ms at 200x60, DESIGN section 9), and of the wallboard on a
+//! 300x80 wall screen (it redraws every second for its clock and ages).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use orderdeck::fixtures;
@@ -23,5 +24,23 @@ fn frames(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, frames);
+fn wallboard(c: &mut Criterion) {
+    let (w, h) = (300u16, 80u16);
+    let mut state = fixtures::state(w, h, "high-contrast", ColorDepth::TrueColor, 100_000);
+    state.wallboard.open(
+        orderdeck::state::wallboard::Start::default(),
+        false,
+        fixtures::now(),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    c.bench_function("render wallboard 300x80 with 100k stuck orders", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| render(black_box(&state), f))
+                .expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, frames, wallboard);
 criterion_main!(benches);

@@ -82,6 +82,10 @@ pub enum Effect {
     ExecuteRemedy(Box<Preview>),
     /// Cancelled at the dialog: audited as refused, nothing changed.
     DeclineRemedy(Box<Preview>),
+    /// A remediation asked for where none may run (the wallboard): nothing
+    /// is previewed or done; the engine audits the attempt as refused,
+    /// saying `why`.
+    RefuseRemedy { request: Request, why: String },
     /// Append to the incident's record (only sent when something changed).
     RecordIncident {
         incident: String,

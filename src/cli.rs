@@ -76,6 +76,9 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// The war-room wall screen: big numbers that turn amber and red, read-only
+    #[command(long_about = WALLBOARD_ABOUT, after_help = WALLBOARD_EXAMPLES)]
+    Wallboard(WallboardArgs),
     /// One poll of every source, printed for scripts and war-room chat
     Snapshot(SnapshotArgs),
     /// Retry or cancel zombie orders in bulk (the cockpit's H), for cron and scripts
@@ -120,6 +123,54 @@ pub struct DemoArgs {
     /// Keep the demo database in this file instead of a temporary one
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+}
+
+const WALLBOARD_ABOUT: &str = "\
+The environment's numbers for a screen on the war-room wall: stuck orders per
+family and the money they hold up, the queue backlog with sparklines and time
+to drain, the active alerts, and the time since the last anomaly. Numbers
+turn amber and red at the [thresholds] and [alerts.stuck_above] of the
+config. On a large terminal (e.g. 300x80) they are drawn in big digits; at
+80x24 every number is still there, in plain text.
+
+It is always read-only: every remediation key (u r c y x d H) is refused on
+one line and the refusal is audited, whatever --read-only and the config
+say. No key is needed to keep it running; when a source goes down its last
+data stays up and its age is shown in big type (\"stale 2m13s\").
+
+Pages: overview (everything), orders, queues, alerts. Tab and Shift-Tab
+flip them by hand. --rotate SECONDS moves to the next page every SECONDS,
+so a screen too small for big type on the overview shows each subject in
+big type in turn. One wallboard watches one environment (--env); run one
+per environment to rotate a wall of screens.
+
+Theme: high-contrast unless --theme is given. Keys: q quits, Tab pages,
+t theme, z UTC/local, ? help. `w` in the cockpit opens the same view
+(and `w` or Esc goes back).";
+
+const WALLBOARD_EXAMPLES: &str = "\
+Examples:
+  orderdeck wallboard --env prod
+  orderdeck wallboard --env prod --rotate 15
+  ORDERDECK_DATABASE_URL=sqlite:///tmp/demo.db orderdeck wallboard   (a demo's --db file)";
+
+#[derive(Debug, Args, Clone)]
+pub struct WallboardArgs {
+    /// Move to the next page (overview, orders, queues, alerts) every SECONDS (2 to 3600)
+    #[arg(long, value_name = "SECONDS", value_parser = parse_rotate)]
+    pub rotate: Option<u32>,
+}
+
+fn parse_rotate(s: &str) -> Result<u32, String> {
+    let v: u32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of seconds (try 15)"))?;
+    if (2..=3600).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("--rotate {v} is out of range (2 to 3600 seconds)"))
+    }
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -352,6 +403,36 @@ mod tests {
             assert!(
                 e.contains("out of range") || e.contains("unknown chaos profile"),
                 "{bad:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn wallboard_takes_rotate_and_global_options_after_it() {
+        let cli = Cli::try_parse_from([
+            "orderdeck",
+            "wallboard",
+            "--rotate",
+            "15",
+            "--env",
+            "prod",
+            "--theme",
+            "dark",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.env.as_deref(), Some("prod"));
+        assert_eq!(cli.global.theme.as_deref(), Some("dark"));
+        match cli.command {
+            Some(Command::Wallboard(a)) => assert_eq!(a.rotate, Some(15)),
+            other => panic!("parsed as {other:?}"),
+        }
+        for bad in ["0", "1", "3601", "soon"] {
+            let e = Cli::try_parse_from(["orderdeck", "wallboard", "--rotate", bad])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("out of range") || e.contains("whole number"),
+                "{bad}: {e}"
             );
         }
     }

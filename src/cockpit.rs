@@ -98,6 +98,8 @@ pub struct RunSpec {
     pub keymap: Keymap,
     /// Mouse capture (`--mouse` or `mouse = true`).
     pub mouse: bool,
+    /// `Some`: start on the wallboard and stay there (`orderdeck wallboard`).
+    pub wallboard: Option<crate::state::wallboard::Start>,
 }
 
 /// Runs the cockpit in the terminal until the user quits or a signal arrives.
@@ -141,6 +143,10 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     });
     if let Some(w) = spec.look.warnings.first() {
         state.warn(w.clone());
+    }
+    if let Some(start) = spec.wallboard {
+        let now = state.now;
+        state.wallboard.open(start, false, now);
     }
 
     let (watch_tx, watch_rx) = watch::channel(None::<i64>);
@@ -195,7 +201,10 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         // Through the outbox, after the frame before: never inside a frame.
         Effect::Bell => outbox.push(b"\x07"),
         Effect::Copy(text) => outbox.push(&crate::clipboard::osc52(&text, mux)),
-        Effect::PreviewRemedy(_) | Effect::ExecuteRemedy(_) | Effect::DeclineRemedy(_) => {
+        Effect::PreviewRemedy(_)
+        | Effect::ExecuteRemedy(_)
+        | Effect::DeclineRemedy(_)
+        | Effect::RefuseRemedy { .. } => {
             spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
         }
         Effect::RecordIncident {
@@ -244,6 +253,11 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
     tokio::spawn(async move {
         let now = Utc::now();
         let Some(engine) = engine else {
+            if matches!(effect, Effect::RefuseRemedy { .. }) {
+                // Already refused on screen; with no engine there is no
+                // audit trail to write it to.
+                return;
+            }
             let report = crate::remedy::Report {
                 outcome: crate::remedy::audit::Outcome::Refused,
                 affected: 0,
@@ -258,6 +272,9 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
                 Msg::RemedyPreview(Box::new(engine.preview(request, now).await))
             }
             Effect::ExecuteRemedy(p) => Msg::RemedyDone(engine.execute(&p, false, now).await),
+            Effect::RefuseRemedy { request, why } => {
+                Msg::RemedyDone(engine.refuse_request(&request, &why, now).await)
+            }
             Effect::DeclineRemedy(p) => Msg::RemedyDone(
                 engine
                     .decline(&p, "cancelled at the preview dialog: nothing changed", now)

@@ -40,6 +40,19 @@ pub struct Thresholds {
     pub queue_ready_critical: u64,
     /// A gap between two timeline events longer than this is marked.
     pub long_gap_minutes: u64,
+    /// Distinct stuck orders of one family at which the wallboard shows the
+    /// family's number red (amber comes from `[alerts.stuck_above]`, the
+    /// point where the alert fires).
+    pub stuck_orders_critical: u64,
+    /// Money held up by stuck orders, in whole currency units, at which the
+    /// wallboard's amount turns amber...
+    pub amount_stuck_warn: u64,
+    /// ...and red. Must be above amount_stuck_warn.
+    pub amount_stuck_critical: u64,
+    /// A queue that needs longer than this to drain turns amber...
+    pub drain_warn_minutes: u64,
+    /// ...and red (a backlog that never drains is always red).
+    pub drain_critical_minutes: u64,
 }
 
 impl Default for Thresholds {
@@ -48,6 +61,11 @@ impl Default for Thresholds {
             queue_ready_warn: 1000,
             queue_ready_critical: 10000,
             long_gap_minutes: 30,
+            stuck_orders_critical: 50,
+            amount_stuck_warn: 10_000,
+            amount_stuck_critical: 100_000,
+            drain_warn_minutes: 10,
+            drain_critical_minutes: 60,
         }
     }
 }
@@ -473,6 +491,31 @@ fn validate(c: &Config) -> Result<(), Problem> {
             "thresholds.long_gap_minutes must be at least 1".into(),
         ));
     }
+    if t.stuck_orders_critical == 0 {
+        return Err(problem(
+            &["thresholds", "stuck_orders_critical"],
+            "thresholds.stuck_orders_critical must be at least 1 (stuck orders of one family that turn its number red)".into(),
+        ));
+    }
+    for (warn, critical, (wv, cv)) in [
+        (
+            "amount_stuck_warn",
+            "amount_stuck_critical",
+            (t.amount_stuck_warn, t.amount_stuck_critical),
+        ),
+        (
+            "drain_warn_minutes",
+            "drain_critical_minutes",
+            (t.drain_warn_minutes, t.drain_critical_minutes),
+        ),
+    ] {
+        if wv >= cv {
+            return Err(problem(
+                &["thresholds", warn],
+                format!("thresholds.{warn} ({wv}) must be below thresholds.{critical} ({cv})"),
+            ));
+        }
+    }
     alerts::validate(&c.alerts)?;
     for (name, env) in &c.env {
         validate_env(name, env)?;
@@ -893,6 +936,16 @@ queue_ready_warn = 1000
 queue_ready_critical = 10000
 # Gaps between two events of an order's timeline longer than this are marked.
 long_gap_minutes = 30
+# The wallboard (`orderdeck wallboard`, `w`): a family's stuck-order count is
+# amber above its [alerts.stuck_above] number and red from this many orders.
+stuck_orders_critical = 50
+# Money held up by stuck orders, in whole currency units: amber, then red.
+amount_stuck_warn = 10000
+amount_stuck_critical = 100000
+# Time for a queue to drain at its current rates: amber, then red (a backlog
+# that never drains is always red). Also colours the cockpit's drain column.
+drain_warn_minutes = 10
+drain_critical_minutes = 60
 
 [alerts]
 # Active alerts show in a one-line strip under the status bar; `:alerts`
@@ -1420,6 +1473,8 @@ expr = '"inventory_rollback"'
         "queue_ready_warn = ",
         "queue_ready_critical = ",
         "long_gap_minutes = ",
+        "amount_stuck_warn = ",
+        "drain_critical_minutes = ",
         "database_url = ",
         "amqp_url = ",
         "rabbitmq_api = ",

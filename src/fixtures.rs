@@ -331,3 +331,13 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
     update(&mut s, Msg::Tick(now()));
     s
 }
+
+/// The fixture state on the wallboard, as `orderdeck wallboard` starts it:
+/// the high-contrast theme, no cockpit behind it.
+pub fn wallboard(width: u16, height: u16) -> State {
+    let mut s = state(width, height, "high-contrast", ColorDepth::TrueColor, 60);
+    s.wallboard
+        .open(crate::state::wallboard::Start::default(), false, now());
+    s.message = None;
+    s
+}

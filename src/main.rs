@@ -89,7 +89,13 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let global = cli.global;
     match cli.command {
-        None => run_configured(&global).await,
+        None => run_configured(&global, None).await,
+        Some(Command::Wallboard(args)) => {
+            let start = orderdeck::state::wallboard::Start {
+                rotate_secs: args.rotate,
+            };
+            run_configured(&global, Some(start)).await
+        }
         Some(Command::Demo(args)) => run_demo(&global, args).await,
         Some(Command::Db {
             command: DbCommand::Migrate { database_url },
@@ -435,6 +441,7 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
         look,
         config,
         runbook: Runbook::builtin(),
+        wallboard: None,
     };
     let engine = Engine::new(
         Some(AnyStore::Sqlite(store.clone())),
@@ -443,11 +450,12 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
         Actor::current("demo"),
         AuditLog::new(orderdeck::remedy::audit::default_path()),
     )
-    .read_only(
-        global
-            .read_only
-            .then(|| "read-only mode (--read-only)".to_string()),
-    );
+    .read_only(orderdeck::remedy::read_only_reason(
+        false,
+        global.read_only,
+        "demo",
+        false,
+    ));
     let sources = Sources {
         store: Some(Arc::new(store)),
         monitor: Some(Arc::new(broker)),
@@ -460,7 +468,12 @@ async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
     result.map_err(Failure::from)
 }
 
-async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
+/// The cockpit, or with `wallboard` the read-only wall screen, on the
+/// configured environment.
+async fn run_configured(
+    global: &GlobalOpts,
+    wallboard: Option<orderdeck::state::wallboard::Start>,
+) -> Result<(), Failure> {
     let (config_path, config) = load_config_at(global)?;
     let env = resolve_env(global, &config)?;
     // Detection reads go to the replica when there is one.
@@ -475,8 +488,13 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
             env.name
         )));
     }
-    let mut look = cockpit::look(&config, global.theme.as_deref())
-        .map_err(|e| Failure::usage(format!("{e:#}")))?;
+    // The wall gets the war-room theme unless --theme says otherwise.
+    let theme = match (&wallboard, global.theme.as_deref()) {
+        (_, Some(t)) => Some(t),
+        (Some(_), None) => Some("high-contrast"),
+        (None, None) => None,
+    };
+    let mut look = cockpit::look(&config, theme).map_err(|e| Failure::usage(format!("{e:#}")))?;
     let (runbook, warning) = load_runbook(config_path.as_deref(), &config);
     if let Some(w) = warning {
         look.warnings.insert(0, w);
@@ -503,18 +521,19 @@ async fn run_configured(global: &GlobalOpts) -> Result<(), Failure> {
             .with_runbook(runbook.clone()),
         ),
     };
-    let engine = engine_for(global, &env, runbook.clone(), true).await?;
+    let engine = engine_for(global, &env, runbook.clone(), true, wallboard.is_some()).await?;
     let spec = RunSpec {
         env: EnvInfo {
             name: env.name.clone(),
             demo: None,
-            read_only: global.read_only || env.read_only,
+            read_only: wallboard.is_some() || global.read_only || env.read_only,
         },
         keymap: keymap(&config)?,
         mouse: global.mouse || config.mouse,
         look,
         config,
         runbook,
+        wallboard,
     };
     let sources: Sources<AnyStore, RabbitMonitor> = Sources {
         store: store.map(Arc::new),
@@ -543,16 +562,17 @@ async fn engine(global: &GlobalOpts) -> Result<Engine, Failure> {
             env.name
         )));
     }
-    engine_for(global, &env, runbook, false).await
+    engine_for(global, &env, runbook, false, false).await
 }
 
 /// The engine for `env`; `lazy` connects on first use (the cockpit starts
-/// while the database is down).
+/// while the database is down); `wallboard` makes it refuse everything.
 async fn engine_for(
     global: &GlobalOpts,
     env: &config::ResolvedEnv,
     runbook: Runbook,
     lazy: bool,
+    wallboard: bool,
 ) -> Result<Engine, Failure> {
     let store = match &env.database_url {
         None => None,
@@ -576,16 +596,8 @@ async fn engine_for(
                 .map_err(|e| Failure::usage(format!("environment {:?}: {e}", env.name)))?,
         )),
     };
-    let read_only = if global.read_only {
-        Some("read-only mode (--read-only)".to_string())
-    } else if env.read_only {
-        Some(format!(
-            "environment {} is read_only in the config",
-            env.name
-        ))
-    } else {
-        None
-    };
+    let read_only =
+        orderdeck::remedy::read_only_reason(wallboard, global.read_only, &env.name, env.read_only);
     Ok(Engine::new(
         store,
         broker,

@@ -310,3 +310,55 @@ fn the_bell_stays_silent_when_it_is_off() {
     assert!(s.wait_exit(Duration::from_secs(10)).success());
     assert!(find(&s.seen, b"\x07").is_none(), "bell rang while off");
 }
+
+/// `orderdeck wallboard` on a real SQLite database: big-type screen up with
+/// no key pressed, `H` refused on one line and audited (JSONL and the
+/// database's `remediation_audit`), `q` leaves a clean terminal.
+#[test]
+fn the_wallboard_refuses_a_heal_audits_it_and_quits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("wall.db").display());
+    let audit = dir.path().join("audit.jsonl");
+    let audit_str = audit.to_string_lossy().to_string();
+    let bin = env!("CARGO_BIN_EXE_orderdeck");
+    let migrate = std::process::Command::new(bin)
+        .args(["db", "migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    let env = [
+        ("ORDERDECK_DATABASE_URL", url.as_str()),
+        ("ORDERDECK_AUDIT_LOG", audit_str.as_str()),
+    ];
+    let mut s = Session::start(&["wallboard"], &env);
+    let at = s.wait_for(ENTER_ALT, 0, Duration::from_secs(20));
+    s.wait_for(b"WALLBOARD", at, Duration::from_secs(20));
+    s.wait_for(b"READ-ONLY", at, Duration::from_secs(5));
+    let before = s.seen.len();
+    s.send(b"H");
+    s.wait_for(b"wallboard is read-only", before, Duration::from_secs(10));
+    s.send(b"q");
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+
+    let lines = std::fs::read_to_string(&audit).expect("the audit file was written");
+    let refused: Vec<&str> = lines
+        .lines()
+        .filter(|l| l.contains("\"action\":\"heal\"") && l.contains("\"outcome\":\"refused\""))
+        .collect();
+    assert_eq!(refused.len(), 1, "{lines}");
+    assert!(refused[0].contains("wallboard is read-only"), "{lines}");
+    let db = std::process::Command::new(bin)
+        .args(["audit", "--format", "json", "--since", "1h"])
+        .env("ORDERDECK_DATABASE_URL", &url)
+        .env("ORDERDECK_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&db.stdout);
+    assert!(db.status.success(), "{db:?}");
+    assert!(
+        out.contains("heal") && out.contains("refused") && out.contains("wallboard is read-only"),
+        "remediation_audit: {out}"
+    );
+}

@@ -30,6 +30,12 @@ async fn read_only_refuses_every_remediation_and_audits_it() {
 }
 
 #[tokio::test]
+async fn the_wallboard_engine_refuses_and_audits_every_remediation() {
+    let (store, _dir) = sqlite().await;
+    rw::wallboard_refuses_everything(store).await;
+}
+
+#[tokio::test]
 async fn heal_retries_with_stock_and_cancels_without() {
     let (store, _dir) = sqlite().await;
     rw::heal(store).await;
@@ -92,4 +98,46 @@ async fn the_copy_key_copies_the_preview_and_confirm_keys_stay_confirm_keys() {
         matches!(effects.as_slice(), [Effect::ExecuteRemedy(_)]),
         "{effects:?}"
     );
+}
+
+/// A fix previewed in the cockpit whose preview arrives after `w`: no
+/// dialog opens on the wall, and it goes back to be refused and audited.
+#[tokio::test]
+async fn a_preview_arriving_on_the_wallboard_is_refused_not_shown() {
+    use orderdeck::action::{Effect, Msg};
+    use orderdeck::state::keys::Key;
+    use orderdeck::state::{Mode, update};
+    let (store, _dir) = sqlite().await;
+    let db = common::world::Db::of(&store);
+    let planted = rw::plant(&db).await;
+    let rig = rw::rig(store, orderdeck::runbook::Runbook::builtin(), false);
+    let preview = rig
+        .engine
+        .preview(
+            orderdeck::remedy::Request::Order {
+                action: "release_lock".into(),
+                order_id: planted.locked,
+                order_no: "RM-LOCK".into(),
+            },
+            common::now(),
+        )
+        .await
+        .expect("a preview");
+    assert!(preview.noop.is_none() && preview.blocked.is_none());
+    let mut s =
+        orderdeck::fixtures::state(80, 24, "dark", orderdeck::theme::ColorDepth::TrueColor, 60);
+    update(&mut s, Msg::Key(Key::char('w')));
+    let effects = update(&mut s, Msg::RemedyPreview(Box::new(Ok(preview.clone()))));
+    assert_eq!(s.mode, Mode::Normal, "no dialog on the wall");
+    assert_eq!(
+        effects,
+        vec![Effect::RefuseRemedy {
+            request: preview.request.clone(),
+            why: "wallboard is read-only".into(),
+        }]
+    );
+    // Back in the cockpit the same preview opens its dialog as before.
+    update(&mut s, Msg::Key(Key::char('w')));
+    update(&mut s, Msg::RemedyPreview(Box::new(Ok(preview))));
+    assert!(matches!(s.mode, Mode::Remedy(_)));
 }

@@ -125,6 +125,30 @@ impl Report {
     }
 }
 
+/// Why the wallboard refuses remediations, as the refusal message and the
+/// audit say it.
+pub const WALLBOARD_READ_ONLY: &str = "wallboard is read-only";
+
+/// Why remediations are refused for a run, if they are: the wallboard
+/// always (whatever the flags and config say: nobody fixes orders from the
+/// wall), else `--read-only`, else the environment's `read_only`.
+pub fn read_only_reason(
+    wallboard: bool,
+    read_only_flag: bool,
+    env_name: &str,
+    env_read_only: bool,
+) -> Option<String> {
+    if wallboard {
+        Some(WALLBOARD_READ_ONLY.to_string())
+    } else if read_only_flag {
+        Some("read-only mode (--read-only)".to_string())
+    } else if env_read_only {
+        Some(format!("environment {env_name} is read_only in the config"))
+    } else {
+        None
+    }
+}
+
 /// Everything a remediation needs. The store is the primary database
 /// (never a read replica).
 pub struct Engine {
@@ -617,6 +641,13 @@ impl Engine {
         }
     }
 
+    /// Asked for where no remediation may run (the wallboard): nothing is
+    /// previewed or touched; audited as refused, saying `why`, in the JSONL
+    /// file and `remediation_audit` like every other refusal.
+    pub async fn refuse_request(&self, request: &Request, why: &str, now: DateTime<Utc>) -> Report {
+        self.refuse(request, why, now, Instant::now()).await
+    }
+
     /// The user said no (or could not be asked): audited as refused.
     pub async fn decline(&self, preview: &Preview, why: &str, now: DateTime<Utc>) -> Report {
         self.refuse(&preview.request, why, now, Instant::now())
@@ -878,5 +909,29 @@ impl sql::Sender for Publisher<'_> {
     async fn send(&self, orders: &[Row]) -> Result<usize, String> {
         let msgs = messages(self.rem, orders, self.run)?;
         self.broker.publish(&msgs).await
+    }
+}
+
+#[cfg(test)]
+mod read_only_tests {
+    use super::*;
+
+    #[test]
+    fn the_wallboard_is_read_only_whatever_the_flags_say() {
+        for (flag, env) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert_eq!(
+                read_only_reason(true, flag, "prod", env).as_deref(),
+                Some(WALLBOARD_READ_ONLY)
+            );
+        }
+        assert_eq!(read_only_reason(false, false, "prod", false), None);
+        assert_eq!(
+            read_only_reason(false, true, "prod", true).as_deref(),
+            Some("read-only mode (--read-only)")
+        );
+        assert_eq!(
+            read_only_reason(false, false, "prod", true).as_deref(),
+            Some("environment prod is read_only in the config")
+        );
     }
 }

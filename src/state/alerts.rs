@@ -75,6 +75,9 @@ pub(super) fn refresh(state: &mut State, at: DateTime<Utc>, effects: &mut Vec<Ef
     let firing = firing(state);
     let change = state.alerts.board.reconcile(at, firing);
     state.needs_redraw |= change.changed;
+    if !change.fired.is_empty() {
+        state.wallboard.note_anomaly(at);
+    }
     if state.alerts.rules.bell && !change.fired.is_empty() {
         effects.push(Effect::Bell);
     }

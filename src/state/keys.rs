@@ -161,6 +161,7 @@ actions! {
     RequeueDead = "requeue_dead",
     BulkHeal = "bulk_heal",
     Postmortem = "postmortem",
+    Wallboard = "wallboard",
 }
 
 impl Action {
@@ -219,6 +220,7 @@ impl Action {
             Action::RequeueDead => "requeue the selected queue's dead letters",
             Action::BulkHeal => "bulk heal zombies older than 24 h",
             Action::Postmortem => "postmortem draft for this incident",
+            Action::Wallboard => "war-room wallboard, read-only (w/Esc back)",
         }
     }
 
@@ -236,6 +238,7 @@ impl Action {
             Action::ToggleClock => "utc/local",
             Action::Copy => "copy",
             Action::Postmortem => "postmortem",
+            Action::Wallboard => "wallboard",
             Action::Back => "back",
             Action::ReleaseLock => "unlock",
             Action::Retry => "retry",
@@ -297,6 +300,7 @@ impl Default for Keymap {
             (Key::char('d'), RequeueDead),
             (Key::char('H'), BulkHeal),
             (Key::char('p'), Postmortem),
+            (Key::char('w'), Wallboard),
         ];
         Keymap { bindings }
     }
@@ -315,6 +319,11 @@ impl Keymap {
             .iter()
             .filter(move |(_, a)| *a == action)
             .map(|(k, _)| *k)
+    }
+
+    /// Every binding, in binding order.
+    pub fn bindings(&self) -> impl Iterator<Item = (Key, Action)> + '_ {
+        self.bindings.iter().copied()
     }
 
     /// First key bound to `action`, as shown in hints.
@@ -583,6 +592,7 @@ mod tests {
         );
         assert_eq!(km.action_for(Key::char('x')), Some(Action::ClearHold));
         assert_eq!(km.action_for(Key::char('H')), Some(Action::BulkHeal));
+        assert_eq!(km.action_for(Key::char('w')), Some(Action::Wallboard));
         assert_eq!(km.action_for(Key::char('v')), None);
     }
 

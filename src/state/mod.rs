@@ -15,6 +15,7 @@ pub mod remedy;
 pub mod scroll;
 pub mod timeline;
 mod update;
+pub mod wallboard;
 
 pub use update::update;
 
@@ -214,6 +215,8 @@ pub struct State {
     pub rules: HashMap<String, RuleInfo>,
     /// The incident being recorded for the postmortem.
     pub incident: incident::IncidentRecorder,
+    /// The war-room view (`w`, `orderdeck wallboard`) and what it tracks.
+    pub wallboard: wallboard::WallboardState,
     /// Terminal size in cells.
     pub size: (u16, u16),
     /// Set by `update` when something visible changed; the loop draws and clears it.
@@ -257,6 +260,7 @@ impl State {
             alerts: AlertsState::new(init.alerts),
             rules: init.rules,
             incident: incident::IncidentRecorder::default(),
+            wallboard: wallboard::WallboardState::default(),
             size: init.size,
             needs_redraw: true,
             quit: false,

@@ -139,6 +139,9 @@ pub struct OrdersTable {
     pub truncated_rules: Vec<String>,
     /// Row indices of each order, for "which rules matched this order".
     by_order: HashMap<i64, Vec<usize>>,
+    /// Rows (order and rule) of the latest detection that the one before did
+    /// not have: newly detected anomalies, for the wallboard's "last anomaly".
+    pub added: usize,
 }
 
 impl OrdersTable {
@@ -162,8 +165,18 @@ impl OrdersTable {
         let age_changed = self.as_of.map(|a| a.timestamp()) != Some(as_of.timestamp());
         self.as_of = Some(as_of);
         if unchanged {
+            self.added = 0;
             return age_changed;
         }
+        let before: HashSet<(i64, &str)> = self
+            .rows
+            .iter()
+            .map(|r| (r.order_id, r.rule_id.as_str()))
+            .collect();
+        self.added = rows
+            .iter()
+            .filter(|r| !before.contains(&(r.order_id, r.rule_id.as_str())))
+            .count();
         self.rows = rows;
         self.rule_errors = rule_errors;
         self.truncated_rules = truncated_rules;

@@ -76,11 +76,34 @@ fn order_action(state: &State, action: Action) -> Option<&'static str> {
 
 /// A remediation key in normal mode.
 pub fn on_key(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    let request = match action {
+    let aims_at_order = !matches!(action, Action::RequeueDead | Action::BulkHeal);
+    if aims_at_order && state.focus == Pane::Queues {
+        state.warn("that key fixes an order: select one in the stuck-order pane");
+        return;
+    }
+    let request = match request_for(state, action) {
+        Ok(r) => r,
+        Err(why) => {
+            state.warn(why);
+            return;
+        }
+    };
+    state.info(format!(
+        "previewing {} on {}…",
+        request.action(),
+        request.target()
+    ));
+    effects.push(Effect::PreviewRemedy(request));
+}
+
+/// What a remediation key asks for on the current selection: the selected
+/// order, the selected queue's dead letters, or the zombie heal. `Err` says
+/// what is missing (no order or queue selected).
+pub fn request_for(state: &State, action: Action) -> Result<Request, String> {
+    Ok(match action {
         Action::RequeueDead => {
             let Some(row) = state.queues.selected() else {
-                state.warn("select a queue (or its .dlq) in the queue pane first");
-                return;
+                return Err("select a queue (or its .dlq) in the queue pane first".into());
             };
             let queue = row
                 .name
@@ -98,17 +121,12 @@ pub fn on_key(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             limit: HEAL_LIMIT,
         },
         _ => {
-            if state.focus == Pane::Queues {
-                state.warn("that key fixes an order: select one in the stuck-order pane");
-                return;
-            }
             let Some(order) = state.orders.selected() else {
-                state.warn("no stuck order selected");
-                return;
+                return Err("no stuck order selected".into());
             };
             let (order_id, order_no) = (order.order_id, order.order_no.clone());
             let Some(id) = order_action(state, action) else {
-                return;
+                return Err(format!("{action:?} is not a remediation"));
             };
             Request::Order {
                 action: id.to_string(),
@@ -116,13 +134,7 @@ pub fn on_key(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 order_no,
             }
         }
-    };
-    state.info(format!(
-        "previewing {} on {}…",
-        request.action(),
-        request.target()
-    ));
-    effects.push(Effect::PreviewRemedy(request));
+    })
 }
 
 /// The preview arrived: a dialog, or straight to the engine when there is

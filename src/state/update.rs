@@ -31,6 +31,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let new_second = now.timestamp() != state.now.timestamp();
             state.now = now;
             state.needs_redraw |= new_second;
+            let pages = super::wallboard::pages(state);
+            // The message line is kept across a rotation: a refusal made
+            // just before must still be readable on the next page.
+            if new_second {
+                state.wallboard.tick(now, &pages);
+            }
         }
         Msg::Orders { at, result } => match result {
             Ok(snap) => {
@@ -44,6 +50,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.db.health = Health::Ok;
                 state.db.last_ok = Some(at);
                 state.needs_redraw |= changed || !was_ok;
+                if state.orders.added > 0 {
+                    state.wallboard.note_anomaly(at);
+                }
                 if changed {
                     alerts::refresh(state, at, &mut effects);
                 }
@@ -92,6 +101,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if state.alerts.ingest_log(&report) {
                 alerts::refresh(state, at, &mut effects);
             }
+        }
+        Msg::RemedyPreview(result) if state.wallboard.is_shown() => {
+            // Asked for in the cockpit, arrived after `w`: no dialog opens
+            // on the wall; the fix is refused and audited as such.
+            match *result {
+                Ok(p) => {
+                    state.error(format!(
+                        "{} on {} refused: {}",
+                        p.request.action(),
+                        p.request.target(),
+                        crate::remedy::WALLBOARD_READ_ONLY
+                    ));
+                    effects.push(Effect::RefuseRemedy {
+                        request: p.request,
+                        why: crate::remedy::WALLBOARD_READ_ONLY.to_string(),
+                    });
+                }
+                Err(report) => super::remedy::show_report(state, &report),
+            }
+            state.needs_redraw = true;
         }
         Msg::RemedyPreview(result) => {
             super::remedy::on_preview(state, *result, &mut effects);
@@ -148,6 +177,9 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         return;
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Normal if state.wallboard.is_shown() => {
+            super::wallboard::on_key(state, key, effects);
+        }
         Mode::Normal => on_normal_key(state, key, effects),
         Mode::Help { scroll } => on_overlay_key(state, key, scroll, |scroll| Mode::Help { scroll }),
         Mode::Alerts { scroll } => {
@@ -298,6 +330,25 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
             state.orders.reverse_sort();
             announce_sort(state);
         }
+        Action::CycleTheme | Action::ToggleClock => on_view_action(state, action),
+        Action::Copy => super::copy::from_pane(state, effects),
+        Action::Postmortem => effects.push(Effect::OpenPostmortem {
+            incident: state.incident.current().map(str::to_string),
+        }),
+        Action::Wallboard => {
+            let now = state.now;
+            state
+                .wallboard
+                .open(super::wallboard::Start::default(), true, now);
+            state.info("wallboard (read-only): Tab next page, w or Esc back to the cockpit");
+        }
+    }
+}
+
+/// Keys that change how things look, the same in the cockpit and on the
+/// wallboard.
+pub(super) fn on_view_action(state: &mut State, action: Action) {
+    match action {
         Action::CycleTheme => {
             let next = state
                 .theming
@@ -315,10 +366,7 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
                 ClockMode::Local => ClockMode::Utc,
             };
         }
-        Action::Copy => super::copy::from_pane(state, effects),
-        Action::Postmortem => effects.push(Effect::OpenPostmortem {
-            incident: state.incident.current().map(str::to_string),
-        }),
+        _ => {}
     }
 }
 

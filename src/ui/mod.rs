@@ -1,6 +1,7 @@
 //! `render(&state, frame)`: draws the cockpit from the state alone.
 
 mod alerts;
+pub mod bigtext;
 mod columns;
 mod help;
 mod orders;
@@ -9,6 +10,7 @@ mod remedy;
 mod status_bar;
 pub mod text;
 mod timeline;
+mod wallboard;
 
 use crate::layout;
 use crate::state::{Level, Mode, Pane, State};
@@ -19,6 +21,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 pub fn render(state: &State, frame: &mut Frame) {
+    if state.wallboard.is_shown() {
+        wallboard::render(state, frame);
+        return;
+    }
     let area = frame.area();
     let palette = state.palette();
     frame.render_widget(Block::new().style(palette.base), area);

@@ -229,10 +229,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                     text::span(&s, w, true, st)
                 }
                 Col::Drain => {
-                    let st = match row.drain {
-                        Drain::Never => p.critical,
-                        Drain::Seconds(s) if s > 600.0 => p.warn,
-                        _ => p.muted,
+                    use crate::state::wallboard::{Heat, drain_heat};
+                    let st = match drain_heat(&state.thresholds, row.drain) {
+                        Heat::Red => p.critical,
+                        Heat::Amber => p.warn,
+                        Heat::Calm => p.muted,
                     };
                     text::span(&drain_text(row.drain), w, true, st)
                 }

@@ -113,6 +113,26 @@ impl Pty {
         }
     }
 
+    /// Reads until the screen (everything seen, played through a terminal
+    /// emulator of `rows` x `cols`) shows `text`: frames are diffs, so
+    /// text that is on screen need not be in the bytes in one piece.
+    pub fn wait_for_screen(&mut self, text: &str, rows: u16, cols: u16, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut vt = vt100::Parser::new(rows, cols, 0);
+            vt.process(&self.seen);
+            let screen = vt.screen().contents();
+            if screen.contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?} on screen; it shows:\n{screen}"
+            );
+            self.pump(Duration::from_millis(100));
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write");
         self.writer.flush().expect("flush");

@@ -20,6 +20,15 @@ pub struct Rig {
 }
 
 pub fn rig(store: AnyStore, runbook: Runbook, read_only: bool) -> Rig {
+    rig_with(
+        store,
+        runbook,
+        read_only.then(|| "read-only mode (test)".to_string()),
+    )
+}
+
+/// A rig whose engine refuses everything for `read_only`'s reason, if any.
+pub fn rig_with(store: AnyStore, runbook: Runbook, read_only: Option<String>) -> Rig {
     let dir = tempfile::tempdir().expect("temp dir");
     let audit = AuditLog::new(Some(dir.path().join("audit.jsonl")));
     let broker = SimBroker::new(Arc::new(Mutex::new(BrokerModel::new(super::now(), 2.0))));
@@ -35,7 +44,7 @@ pub fn rig(store: AnyStore, runbook: Runbook, read_only: bool) -> Rig {
         },
         audit.clone(),
     )
-    .read_only(read_only.then(|| "read-only mode (test)".to_string()));
+    .read_only(read_only);
     Rig {
         engine,
         db,
@@ -473,5 +482,87 @@ pub fn heal_request(limit: u32) -> Request {
     Request::Heal {
         older_than: chrono::Duration::hours(24),
         limit,
+    }
+}
+
+/// The wallboard's engine, built the way `orderdeck wallboard` builds it
+/// (`read_only_reason` with the wallboard on, and neither --read-only nor a
+/// read-only environment): every remediation refused and audited in the
+/// JSONL file and `remediation_audit`, both through a preview (a fix asked
+/// for before `w`) and straight away (`Effect::RefuseRemedy`, a key pressed
+/// on the wall); nothing changed.
+pub async fn wallboard_refuses_everything(store: AnyStore) {
+    use orderdeck::remedy::{WALLBOARD_READ_ONLY, read_only_reason};
+    let db = Db::of(&store);
+    let p = plant(&db).await;
+    let why = read_only_reason(true, false, "test", false);
+    assert_eq!(why.as_deref(), Some(WALLBOARD_READ_ONLY));
+    let rig = rig_with(store, Runbook::builtin(), why);
+    assert!(rig.engine.is_read_only());
+    let snapshot = "SELECT COUNT(*) FROM orders WHERE status = 'cancelled' OR hold_reason IS NULL";
+    let before = rig.count(snapshot, &[]).await;
+    let locks = "SELECT COUNT(*) FROM inventory_locks WHERE is_locked = ?";
+    let held = rig.count(locks, &[true.into()]).await;
+
+    // Through a preview.
+    for (action, id) in [("release_lock", p.locked), ("clear_risk_hold", p.risk)] {
+        let r = rig.fix(action, id).await;
+        assert_eq!(r.outcome, Outcome::Refused, "{action}: {}", r.message);
+        assert!(r.message.contains(WALLBOARD_READ_ONLY), "{}", r.message);
+        assert_eq!(rig.audit_rows(action, "refused").await, 1, "{action}");
+        assert_eq!(rig.jsonl(action, Outcome::Refused), 1, "{action}");
+    }
+    // Refused straight away, as the wall's keys are: one of each kind.
+    let now = super::now();
+    let requests = [
+        Request::Order {
+            action: "cancel_and_notify".into(),
+            order_id: p.zombie_no_stock,
+            order_no: "RM-Z2".into(),
+        },
+        Request::Heal {
+            older_than: chrono::Duration::hours(24),
+            limit: 1000,
+        },
+        Request::Requeue(RequeueRequest {
+            queue: "payment.callback".into(),
+            limit: 1000,
+            filter: None,
+        }),
+    ];
+    for request in requests {
+        let action = request.action().to_string();
+        let r = rig
+            .engine
+            .refuse_request(&request, WALLBOARD_READ_ONLY, now)
+            .await;
+        assert_eq!(r.outcome, Outcome::Refused, "{action}: {}", r.message);
+        assert_eq!(
+            r.message,
+            format!("{action} refused: {WALLBOARD_READ_ONLY}"),
+            "no audit problem reported"
+        );
+        assert_eq!(rig.audit_rows(&action, "refused").await, 1, "{action}");
+        let lines: Vec<_> = rig
+            .audit
+            .read_since(now - chrono::Duration::days(1))
+            .expect("audit file")
+            .into_iter()
+            .filter(|a| a.action == action && a.outcome == Outcome::Refused)
+            .collect();
+        assert_eq!(lines.len(), 1, "{action}");
+        assert_eq!(lines[0].error.as_deref(), Some(WALLBOARD_READ_ONLY));
+        assert_eq!(lines[0].target, request.target());
+    }
+    assert_eq!(
+        rig.ops_events(p.zombie_no_stock, "remediation_refused")
+            .await,
+        1,
+        "the order's timeline shows the refused attempt"
+    );
+    assert_eq!(rig.count(snapshot, &[]).await, before);
+    assert_eq!(rig.count(locks, &[true.into()]).await, held);
+    for q in Queue::ALL {
+        assert_eq!(rig.queued(q), 0, "nothing published to {}", q.name());
     }
 }
