@@ -15,7 +15,8 @@
 //! (`ORDERDECK_TEST_AMQP_URL`, default amqp://guest:guest@127.0.0.1:5672/%2f).
 //! A missing server skips its part with a line saying so. The heal works in
 //! its own schema, `orderdeck_bench_heal`, rebuilt for every run, and
-//! publishes into two queues of its own, deleted afterwards.
+//! publishes into the reference topology in a vhost of its own,
+//! `orderdeck-bench` (made with `rabbitmqctl`), purged afterwards.
 //!
 //! Run: `cargo bench --bench remedy` (about two minutes).
 
@@ -106,19 +107,15 @@ async fn seed() -> Result<AnyStore, String> {
     Ok(store)
 }
 
-/// The bench's own copies of the queues the heal publishes to, in a vhost
-/// of their own so nothing real receives 100,000 test messages.
+/// The reference topology in a vhost of its own, so nothing real
+/// receives 100,000 test messages.
 async fn heal_broker(rt_conn: &Connection, vhost: &str) -> Result<Broker, String> {
     let ch = rt_conn.create_channel().await.map_err(|e| e.to_string())?;
-    for q in ["fulfillment", "notify.customer"] {
-        ch.queue_declare(
-            q.into(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        )
+    // The reference topology (the `orders` exchange, the work queues and
+    // their DLQs), as `orderdeck broker declare` makes it.
+    orderdeck::topology::declare_reference_topology(&ch)
         .await
-        .map_err(|e| format!("declare {q} in vhost {vhost}: {e}"))?;
-    }
+        .map_err(|e| format!("declare the topology in vhost {vhost}: {e}"))?;
     let url = vhost_url(vhost)?;
     AmqpBroker::new(&url, vhost, "bench").map(|b| Broker::Amqp(Box::new(b)))
 }
@@ -253,9 +250,10 @@ async fn heal_bench() -> Result<(), String> {
         .await;
     if let Some(conn) = conn {
         let ch = conn.create_channel().await.map_err(|e| e.to_string())?;
+        // The messages go; the topology stays for the next run.
         for q in ["fulfillment", "notify.customer"] {
             let _ = ch
-                .queue_delete(q.into(), QueueDeleteOptions::default())
+                .queue_purge(q.into(), lapin::options::QueuePurgeOptions::default())
                 .await;
         }
     }

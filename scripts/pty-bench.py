@@ -16,7 +16,11 @@ terminal would, and reports:
     bytes per second written, and how long `q` takes to end the process
     while the slow terminal is behind.
 
-Usage: python3 scripts/pty-bench.py [--binary PATH] [--seconds N] [--size 200x60] [--surge]
+  * with --rss: resident memory of the cockpit watching a SQLite database
+    with 100,000 stuck orders and a RabbitMQ with 500 queues (needs the
+    local broker and its management API, guest/guest).
+
+Usage: python3 scripts/pty-bench.py [--binary PATH] [--seconds N] [--size 200x60] [--surge | --rss] [--surge]
 Build first: cargo build --release
 """
 
@@ -99,6 +103,76 @@ def measure(label, argv, cols, rows, env, seconds, settle):
     )
 
 
+def rss_mb(pid):
+    """(resident, peak resident) of `pid` in MB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.split()
+    return int(fields["VmRSS"][0]) / 1024, int(fields["VmHWM"][0]) / 1024
+
+
+def api(method, path, body=None):
+    import base64
+    import json
+    import urllib.request
+    base = os.environ.get("ORDERDECK_TEST_RABBITMQ_API", "http://127.0.0.1:15672")
+    req = urllib.request.Request(base + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("Authorization", "Basic " + base64.b64encode(b"guest:guest").decode())
+    req.add_header("content-type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status
+
+
+def seed_stuck(db, n):
+    """`n` zombie orders (processing for two days) in the demo database."""
+    import sqlite3
+    c = sqlite3.connect(db)
+    c.execute("""
+        WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < ?)
+        INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                            status, payment_status, created_at, status_changed_at)
+        SELECT printf('RB%08d', i), 100001, 1001, 'SKU-TEA-0042', 1, 12800, 'processing', 'paid',
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-2 days', printf('-%d seconds', i)),
+               strftime('%Y-%m-%d %H:%M:%f', 'now', '-2 days', printf('-%d seconds', i))
+        FROM g""", (n,))
+    c.commit()
+    stuck = c.execute("SELECT COUNT(*) FROM orders WHERE status = 'processing'").fetchone()[0]
+    c.close()
+    return stuck
+
+
+def rss(binary, work, db, cols, rows, env, seconds):
+    # 250 work queues and their 250 DLQs: the 500 queues of the budget.
+    work_queues = [f"odbench.rss.{os.getpid()}.q{i:03d}" for i in range(250)]
+    queues = work_queues + [q + ".dlq" for q in work_queues]
+    for q in queues:
+        api("PUT", "/api/queues/%2F/" + q, {"durable": False, "auto_delete": False,
+                                             "arguments": {"x-expires": 900000}})
+    try:
+        stuck = seed_stuck(db, 100_000)
+        cfg = os.path.join(work, "rss.toml")
+        with open(cfg, "w") as f:
+            f.write("[env.bench]\n")
+            f.write(f'database_url = "sqlite://{db}"\n')
+            f.write('amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f"\n')
+            f.write("queues = [" + ", ".join(f'"{q}"' for q in work_queues) + "]\n")
+        pid, fd = spawn([binary, "--config", cfg, "--read-only"], cols, rows, env)
+        read_for(fd, seconds)
+        now, peak = rss_mb(pid)
+        code = stop(pid, fd)
+        print(f"watching {stuck} orders in processing (SQLite) and {len(queues)} queues (RabbitMQ), "
+              f"{cols}x{rows}, after {seconds:.0f} s: RSS {now:.1f} MB, peak {peak:.1f} MB   exit {code}")
+    finally:
+        for q in queues:
+            try:
+                api("DELETE", "/api/queues/%2F/" + q)
+            except Exception:
+                pass
+
+
 KEYS = b"jjjjjGgkkkkk"
 
 
@@ -167,6 +241,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--size", default="200x60")
     ap.add_argument("--surge", action="store_true", help="only the backlog-surge measurements")
+    ap.add_argument("--rss", action="store_true",
+                    help="only memory: 100k stuck orders and 500 queues (needs RabbitMQ and its API)")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     binary = os.path.abspath(args.binary)
@@ -184,6 +260,9 @@ def main():
         read_for(fd, 4)
         stop(pid, fd)
         still_env = dict(env, ORDERDECK_DATABASE_URL=f"sqlite://{db}")
+        if args.rss:
+            rss(binary, work, db, cols, rows, env, args.seconds)
+            return
         if args.surge:
             print(f"orderdeck PTY surge bench, {cols}x{rows}, {args.seconds:.0f} s windows, {os.cpu_count()} CPUs")
             argv = [binary, "demo"]

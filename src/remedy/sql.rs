@@ -12,6 +12,9 @@ use std::future::Future;
 
 /// Values a remediation statement is run with.
 #[derive(Debug, Clone)]
+/// Orders per statement when noting an event on many timelines.
+const NOTE_CHUNK: usize = 1000;
+
 pub struct Bindings<'a> {
     pub order_ids: &'a [i64],
     pub now: DateTime<Utc>,
@@ -357,9 +360,14 @@ where
             .acquire()
             .await
             .map_err(|e| one_line(&e.to_string()))?;
-        insert_events::<DB>(&mut conn, order_ids, now, kind, detail)
-            .await
-            .map_err(|e| one_line(&e.to_string()))
+        // One statement per chunk: a failed heal notes every order it
+        // meant to fix, and PostgreSQL takes at most 65,535 parameters.
+        for chunk in order_ids.chunks(NOTE_CHUNK) {
+            insert_events::<DB>(&mut conn, chunk, now, kind, detail)
+                .await
+                .map_err(|e| one_line(&e.to_string()))?;
+        }
+        Ok(())
     }
 
     pub async fn insert_audit(&self, r: &AuditRecord) -> Result<(), String> {
