@@ -17,7 +17,10 @@ fn time(u: &mut Unstructured) -> Result<chrono::DateTime<chrono::Utc>> {
 }
 
 fn draft(u: &mut Unstructured) -> Result<Draft> {
-    let mut d = Draft::new(format!("PM-{}", u.arbitrary::<u16>()?), chrono::DateTime::UNIX_EPOCH);
+    let mut d = Draft::new(
+        format!("PM-{}", u.arbitrary::<u16>()?),
+        chrono::DateTime::UNIX_EPOCH,
+    );
     for field in [
         &mut d.title,
         &mut d.owner,
