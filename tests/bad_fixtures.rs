@@ -417,3 +417,158 @@ fn binary_exits_2_on_every_bad_theme() {
         expect_exit_2(&mut cmd, &format!("{}:", path.display()), "");
     }
 }
+
+/// Places `bytes` as draft `PM-bad` where the real binary looks for drafts
+/// (`$XDG_DATA_HOME/orderdeck/postmortems`); returns its path.
+fn place_draft(home: &Path, bytes: &[u8]) -> PathBuf {
+    let dir = home.join("data/orderdeck/postmortems");
+    std::fs::create_dir_all(&dir).expect("drafts dir");
+    let path = dir.join("PM-bad.json");
+    std::fs::write(&path, bytes).expect("write draft");
+    path
+}
+
+/// The files in the drafts directory, by name.
+fn draft_files(path: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(path.parent().expect("dir"))
+        .expect("read dir")
+        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// What must become of a bad draft file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kept {
+    /// Moved to `PM-bad.json.corrupt-*`, byte for byte.
+    MovedAside,
+    /// Left where it is, byte for byte.
+    InPlace,
+}
+
+/// Runs `postmortem export` and `postmortem edit` on the draft, each on a
+/// fresh copy: exit 2, one line `orderdeck: PATH:LINE:...` saying `says`,
+/// no panic, and the file kept as `kept` says, never overwritten.
+fn check_draft(bytes: &[u8], line: usize, says: &str, kept: Kept) {
+    for args in [
+        &["postmortem", "export", "PM-bad", "--format", "markdown"][..],
+        &["postmortem", "edit", "PM-bad"],
+    ] {
+        let home = tempfile::tempdir().expect("tempdir");
+        let path = place_draft(home.path(), bytes);
+        let mut cmd = orderdeck(home.path());
+        cmd.args(args);
+        expect_exit_2(&mut cmd, &format!("{}:{line}:", path.display()), says);
+        let files = draft_files(&path);
+        match kept {
+            Kept::InPlace => {
+                assert_eq!(files, vec!["PM-bad.json".to_string()], "{args:?}");
+                assert_eq!(std::fs::read(&path).ok().as_deref(), Some(bytes));
+            }
+            Kept::MovedAside => {
+                assert_eq!(files.len(), 1, "{args:?}: {files:?}");
+                assert!(files[0].starts_with("PM-bad.json.corrupt-"), "{files:?}");
+                let aside = path.with_file_name(&files[0]);
+                assert_eq!(std::fs::read(&aside).ok().as_deref(), Some(bytes));
+                // The next command finds no draft; it does not recreate one
+                // over the kept file.
+                let mut again = orderdeck(home.path());
+                again.args(args);
+                expect_exit_2(&mut again, "no postmortem draft \"PM-bad\"", "");
+                assert_eq!(std::fs::read(&aside).ok().as_deref(), Some(bytes));
+            }
+        }
+    }
+}
+
+macro_rules! bad_draft {
+    ($($test:ident: $file:literal, line $line:expr, $says:literal, $kept:ident;)+) => {
+        $(
+            #[test]
+            fn $test() {
+                let bytes = std::fs::read(fixture("bad_draft", $file)).expect("fixture");
+                check_draft(&bytes, $line, $says, Kept::$kept);
+            }
+        )+
+        const DRAFT_FIXTURES: &[&str] = &[$($file),+];
+    };
+}
+
+bad_draft! {
+    draft_truncated: "truncated.json", line 10, "EOF while parsing an object", MovedAside;
+    draft_empty: "empty.json", line 1, "EOF while parsing a value", MovedAside;
+    draft_wrong_type: "wrong_type.json", line 5, "expected value", MovedAside;
+    draft_escaped_control_value: "escaped_control_value.json", line 6,
+        "unknown variant `\\u{1b}]0;pwned\\u{7}`, expected one of `draft`", MovedAside;
+    draft_raw_control_in_string: "raw_control_in_string.json", line 8,
+        "control character (\\u0000-\\u001F) found while parsing a string", MovedAside;
+    draft_unknown_version: "unknown_version.json", line 2,
+        "draft format_version 99 is not one this orderdeck reads (it reads 1)", InPlace;
+    draft_version_wrong_type: "version_wrong_type.json", line 2,
+        "invalid type: string \"one\", expected u64", MovedAside;
+    draft_invalid_utf8: "invalid_utf8.json", line 4, "invalid UTF-8 (byte 0xe9)", MovedAside;
+    draft_huge_number: "huge_number.json", line 10,
+        "invalid type: floating point `1.844674407370955e+23`, expected u64", MovedAside;
+    draft_negative_count: "negative_count.json", line 10,
+        "invalid value: integer `-1`, expected u64", MovedAside;
+    draft_duplicate_key: "duplicate_key.json", line 8, "duplicate field `title`", MovedAside;
+    draft_not_an_object: "not_an_object.json", line 1,
+        "a draft is one JSON object {...}; this file starts with '['", MovedAside;
+    draft_bad_time: "bad_time.json", line 22, "input contains invalid characters", MovedAside;
+    draft_bad_date: "bad_date.json", line 25, "input is out of range", MovedAside;
+    draft_deep_nesting: "deep_nesting.json", line 3, "recursion limit exceeded", MovedAside;
+}
+
+#[test]
+fn draft_fixture_list_matches_directory() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(fixture("bad_draft", ""))
+        .expect("fixture dir")
+        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = DRAFT_FIXTURES.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+/// A draft over the size limit is refused before it is parsed and left in
+/// place (generated here: 16 MiB does not belong in the repository).
+#[test]
+fn draft_too_large_is_refused_and_left_alone() {
+    use orderdeck::postmortem::store::MAX_DRAFT_BYTES;
+    let mut bytes = b"{\"summary\": \"".to_vec();
+    bytes.resize(MAX_DRAFT_BYTES as usize + 10, b'x');
+    bytes.extend_from_slice(b"\"}\n");
+    let home = tempfile::tempdir().expect("tempdir");
+    let path = place_draft(home.path(), &bytes);
+    let mut cmd = orderdeck(home.path());
+    cmd.args(["postmortem", "export", "PM-bad"]);
+    expect_exit_2(
+        &mut cmd,
+        &format!("{}: draft file is {} bytes", path.display(), bytes.len()),
+        "more than the 16777216 a draft may be",
+    );
+    assert_eq!(draft_files(&path), vec!["PM-bad.json".to_string()]);
+    assert_eq!(
+        std::fs::metadata(&path).map(|m| m.len()).ok(),
+        Some(bytes.len() as u64)
+    );
+}
+
+/// `postmortem list` names a bad draft on its own line and carries on.
+#[test]
+fn draft_list_reports_a_bad_draft_on_one_line() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let bytes = std::fs::read(fixture("bad_draft", "escaped_control_value.json")).expect("fixture");
+    place_draft(home.path(), &bytes);
+    let out = orderdeck(home.path())
+        .args(["postmortem", "list"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("PM-bad\t(unreadable: "), "{stdout}");
+    assert!(!lines[0].contains('\u{1b}'), "{stdout:?}");
+}

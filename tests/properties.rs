@@ -186,3 +186,256 @@ proptest! {
         }
     }
 }
+
+// Postmortem drafts: the loader and the three exports.
+
+#[path = "common/export_checks.rs"]
+mod export_checks;
+
+use orderdeck::postmortem::model::{ActionItem, Draft, TimelineRow};
+use orderdeck::postmortem::store::{Drafts, StoreError};
+
+/// Pieces of text that have broken exporters before, or could: terminal
+/// sequences, C1, bidi overrides, XML and Markdown and wiki markup.
+const HOSTILE: &[&str] = &[
+    "\u{1b}[31m",
+    "\u{1b}]0;pwned\u{7}",
+    "\u{1b}P",
+    "\u{7}",
+    "\u{0}",
+    "\u{7f}",
+    "\u{85}",
+    "\u{9b}2J",
+    "\u{202e}",
+    "\u{2066}",
+    "\u{2028}",
+    "\u{feff}",
+    "\u{fffe}",
+    "\u{ffff}",
+    "]]>",
+    "<![CDATA[",
+    "<",
+    ">",
+    "&",
+    "&amp;",
+    "\"",
+    "'",
+    "|",
+    "||",
+    "\\",
+    "\\|",
+    "`",
+    "*",
+    "_",
+    "#",
+    "- ",
+    "+ ",
+    "1. ",
+    "1) ",
+    "===",
+    "---",
+    "> ",
+    "[x](javascript:alert(1))",
+    "{code}",
+    "h1. ",
+    "\n",
+    "\r",
+    "\r\n",
+    "\n\n",
+    "\t",
+    "    ",
+    " ",
+    "订单",
+    "🚨",
+    "a",
+];
+
+fn hostile_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(prop::sample::select(HOSTILE), 0..12).prop_map(|v| v.concat()),
+        any::<String>(),
+        // Very long: one pasted log line.
+        (prop::sample::select(HOSTILE), 1000usize..5000).prop_map(|(s, n)| s.repeat(n)),
+    ]
+}
+
+fn time() -> impl Strategy<Value = chrono::DateTime<chrono::Utc>> {
+    (0i64..4_000_000_000).prop_map(|s| chrono::DateTime::from_timestamp(s, 0).unwrap_or_default())
+}
+
+/// A draft with hostile text in every text field, a small why tree and
+/// action items pointing at its whys.
+fn hostile_draft() -> impl Strategy<Value = Draft> {
+    (
+        prop::collection::vec(hostile_text(), 16),
+        prop::collection::vec((time(), hostile_text(), hostile_text()), 0..4),
+        prop::collection::vec(
+            (
+                hostile_text(),
+                hostile_text(),
+                hostile_text(),
+                hostile_text(),
+            ),
+            0..4,
+        ),
+        prop::collection::vec((hostile_text(), hostile_text(), 0u32..6), 0..4),
+        (
+            any::<i64>(),
+            any::<Option<u64>>(),
+            prop::option::of(time()),
+            prop::option::of(time()),
+        ),
+    )
+        .prop_map(
+            |(t, timeline, whys, actions, (cents, customers, start, end))| {
+                let mut d = Draft::new(format!("PM-{}", t[0].len()), chrono::Utc::now());
+                d.title = t[0].clone();
+                d.owner = t[1].clone();
+                d.summary = t[2].clone();
+                d.impact.currency = t[3].clone();
+                d.impact.sla_breaches = t[4].clone();
+                d.impact.notes = t[5].clone();
+                d.impact.amount_stuck_cents = cents;
+                d.impact.customers_affected = customers;
+                d.detection.how = t[6].clone();
+                d.detection.halve_it = t[7].clone();
+                d.root_cause = t[8].clone();
+                d.contributing = t[9].clone();
+                d.went_well = t[10].clone();
+                d.went_wrong = t[11].clone();
+                d.lucky = t[12].clone();
+                d.runbook_updates = t[13].clone();
+                d.started_at = start;
+                d.resolved_at = end;
+                d.timeline = timeline
+                    .into_iter()
+                    .map(|(at, source, what)| TimelineRow { at, source, what })
+                    .collect();
+                let mut parent = None;
+                for (answer, evidence, _, _) in &whys {
+                    let id = match parent {
+                        Some(p) => d.add_child_why(p).unwrap_or_default(),
+                        None => d.add_root_why(String::new()),
+                    };
+                    if let Some(w) = d.why_mut(id) {
+                        w.answer = answer.clone();
+                        w.evidence = evidence.clone();
+                    }
+                    parent = Some(id);
+                }
+                if let Some((_, _, a, _)) = whys.first() {
+                    d.add_root_why(a.clone());
+                }
+                d.actions = actions
+                    .into_iter()
+                    .map(|(what, owner, answers)| ActionItem {
+                        what,
+                        owner: owner.clone(),
+                        ticket: owner,
+                        answers: Some(answers),
+                        ..ActionItem::default()
+                    })
+                    .collect();
+                d.suggestions = vec![t[14].clone(), t[15].clone()];
+                d
+            },
+        )
+}
+
+/// A valid draft's JSON with a few bytes cut out, replaced or inserted:
+/// the near misses that random bytes rarely produce.
+fn damaged_draft_json() -> impl Strategy<Value = Vec<u8>> {
+    let valid = {
+        let mut d = Draft::new("PM-x".into(), chrono::DateTime::UNIX_EPOCH);
+        d.title = "Settlement backlog".into();
+        d.add_root_why("backlog".into());
+        d.actions.push(ActionItem::default());
+        d.timeline.push(TimelineRow {
+            at: chrono::DateTime::UNIX_EPOCH,
+            source: "cockpit".into(),
+            what: "stuck".into(),
+        });
+        serde_json::to_vec_pretty(&d).unwrap_or_default()
+    };
+    prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, any::<u8>()), 0..6).prop_map(
+        move |edits| {
+            let mut bytes = valid.clone();
+            for (at, kind, b) in edits {
+                let i = at.index(bytes.len().max(1)).min(bytes.len());
+                match kind {
+                    0 if i < bytes.len() => {
+                        bytes.truncate(i);
+                    }
+                    1 if i < bytes.len() => bytes[i] = b,
+                    _ => bytes.insert(i, b),
+                }
+            }
+            bytes
+        },
+    )
+}
+
+/// Loads `bytes` as draft `PM-x` and checks the store's promise: a draft,
+/// or one printable line naming the file; a corrupt file moved aside byte
+/// for byte, anything else left in place.
+fn load_property(bytes: &[u8]) -> Result<Option<Draft>, TestCaseError> {
+    let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let drafts = Drafts::new(dir.path().to_path_buf());
+    let path = dir.path().join("PM-x.json");
+    std::fs::write(&path, bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    match drafts.load("PM-x") {
+        Ok(d) => {
+            prop_assert_eq!(&d.id, "PM-x");
+            Ok(Some(d))
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            prop_assert!(!msg.chars().any(char::is_control), "{:?}", msg);
+            prop_assert!(msg.starts_with(&format!("{}:", path.display())), "{}", msg);
+            prop_assert!(msg.chars().count() < 1500, "{}", msg);
+            match &e {
+                StoreError::Corrupt { moved_to, .. } => {
+                    prop_assert!(!path.exists());
+                    prop_assert_eq!(std::fs::read(moved_to).ok(), Some(bytes.to_vec()));
+                }
+                _ => prop_assert_eq!(std::fs::read(&path).ok(), Some(bytes.to_vec())),
+            }
+            Ok(None)
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Any text in every field: no export panics or holds a control byte,
+    /// the storage export is XML, Markdown tables keep their columns.
+    #[test]
+    fn any_draft_text_exports_cleanly(d in hostile_draft()) {
+        if let Err(e) = export_checks::all_exports(&d) {
+            return Err(TestCaseError::fail(e));
+        }
+    }
+
+    /// A damaged draft file loads, or is one clean line and kept aside; a
+    /// draft that loads exports cleanly too.
+    #[test]
+    fn any_damaged_draft_loads_or_is_kept_aside(bytes in damaged_draft_json()) {
+        if let Some(d) = load_property(&bytes)? {
+            if let Err(e) = export_checks::all_exports(&d) {
+                return Err(TestCaseError::fail(e));
+            }
+        }
+    }
+
+    #[test]
+    fn any_bytes_as_a_draft_load_or_give_one_clean_line(
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+    ) {
+        load_property(&bytes)?;
+    }
+}

@@ -277,3 +277,215 @@ fn the_cockpit_warns_about_a_readable_config_with_secrets() {
     assert!(!String::from_utf8_lossy(&s.seen).contains(SECRET));
     assert!(!files_under(&home.path().join("state")).contains(SECRET));
 }
+
+// Confluence: `postmortem publish` against a server that refuses or is not
+// there, with the token (and a password) in the config or the environment.
+
+/// A draft where `postmortem publish` looks for it.
+fn place_draft(home: &Path) {
+    let dir = home.join("data/orderdeck/postmortems");
+    std::fs::create_dir_all(&dir).expect("drafts dir");
+    let d = orderdeck::postmortem::model::Draft::new("PM-1".into(), chrono::Utc::now());
+    std::fs::write(
+        dir.join("PM-1.json"),
+        serde_json::to_vec_pretty(&d).expect("json"),
+    )
+    .expect("write draft");
+}
+
+/// Answers every request with `status` and a body that echoes the whole
+/// request back, Authorization header included: nothing from a refusal's
+/// body may be printed. Returns the base URL.
+fn echo_server(status: u16) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream);
+            let (mut head, mut len) = (String::new(), 0usize);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&h);
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let reply = serde_json::json!({ "message": head }).to_string();
+            let _ = write!(
+                reader.into_inner(),
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn publish_never_prints_the_confluence_token_or_password() {
+    let refused = [(401, "rejected the credentials"), (500, "answered 500")];
+    let mut servers: Vec<(String, &str)> = refused
+        .iter()
+        .map(|(status, says)| (echo_server(*status), *says))
+        .collect();
+    servers.push(("http://127.0.0.1:1".into(), "cannot reach Confluence"));
+    for (base, says) in &servers {
+        let with_password = base.replace("http://", &format!("http://me:{SECRET}@"));
+        // Data Center (bearer token) and Cloud (basic auth), the token from
+        // the config or from the environment, and a password in the URL.
+        let cases = [
+            (format!("url = '{base}'\ntoken = '{SECRET}'"), None),
+            (
+                format!("url = '{base}'\nuser = 'me@example.com'\ntoken = '{SECRET}'"),
+                None,
+            ),
+            (format!("url = '{base}'"), Some(SECRET)),
+            (format!("url = '{with_password}'\ntoken = 'x'"), None),
+        ];
+        for (confluence, env_token) in cases {
+            let home = tempfile::tempdir().expect("tempdir");
+            place_draft(home.path());
+            let cfg = config(
+                home.path(),
+                &format!("[confluence]\nspace = 'OPS'\n{confluence}\n"),
+            );
+            let mut cmd = orderdeck(home.path());
+            if let Some(t) = env_token {
+                cmd.env("ORDERDECK_CONFLUENCE_TOKEN", t);
+            }
+            cmd.arg("--config")
+                .arg(&cfg)
+                .args(["postmortem", "publish", "PM-1"]);
+            let what = format!("{base} with {confluence} env {env_token:?}");
+            let said = assert_no_secret(cmd, home.path(), &what);
+            assert!(said.contains(says), "{what}: says why: {said}");
+            let data = files_under(&home.path().join("data"));
+            assert!(!data.contains(SECRET), "{what}: in the data dir:\n{data}");
+        }
+    }
+}
+
+// The remediation audit: a remediation that fails where a URL holds a
+// password leaves a JSONL line and a database row, and `orderdeck audit`
+// prints them, none holding the password.
+
+#[test]
+fn a_failed_remediation_audits_without_the_broker_password() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let db = home.path().join("orders.db");
+    let db_url = format!("sqlite://{}", db.display());
+    let mut migrate = orderdeck(home.path());
+    migrate.args(["db", "migrate", "--database-url", &db_url]);
+    assert_no_secret(migrate, home.path(), "migrate");
+    let cfg = env_config(
+        home.path(),
+        &format!(
+            "database_url = '{db_url}'\namqp_url = 'amqp://u:{SECRET}@127.0.0.1:1/%2f'\n\
+             rabbitmq_api = 'http://u:{SECRET}@127.0.0.1:1'"
+        ),
+    );
+    let audit = home.path().join("audit.jsonl");
+    let mut cmd = orderdeck(home.path());
+    cmd.env("ORDERDECK_AUDIT_LOG", &audit)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["requeue", "payment.callback", "--yes"]);
+    let said = assert_no_secret(cmd, home.path(), "requeue");
+    assert!(said.contains("FAILED"), "{said}");
+
+    let jsonl = std::fs::read_to_string(&audit).expect("an audit line was written");
+    assert_eq!(jsonl.lines().count(), 1, "{jsonl}");
+    assert!(jsonl.contains("\"outcome\":\"failed\""), "{jsonl}");
+    assert!(
+        !jsonl.contains(SECRET),
+        "password in the audit file: {jsonl}"
+    );
+
+    for (format, local) in [("json", false), ("table", false), ("json", true)] {
+        let mut cmd = orderdeck(home.path());
+        cmd.env("ORDERDECK_AUDIT_LOG", &audit)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["audit", "--since", "1h", "--format", format]);
+        if local {
+            cmd.arg("--local");
+        }
+        let out = assert_no_secret(cmd, home.path(), &format!("audit {format} {local}"));
+        assert!(
+            out.contains("requeue_dead_letters") && out.contains("failed"),
+            "audit {format} local={local} lists the attempt: {out}"
+        );
+    }
+}
+
+/// The cockpit's engine opens its database lazily, so a remediation can be
+/// attempted (and audited) against a database that is down; the database
+/// URL's password must stay out of the record and the report.
+#[tokio::test]
+async fn a_remediation_against_an_unreachable_database_audits_without_its_password() {
+    use orderdeck::remedy::audit::{Actor, AuditLog};
+    use orderdeck::remedy::broker::Broker;
+    use orderdeck::remedy::{Engine, Request};
+    use orderdeck::sources::store::{AnyStore, Open};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, url) in URLS {
+        let store = AnyStore::open(
+            url,
+            Open {
+                lazy: true,
+                create: false,
+            },
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: a lazy open does not connect: {e}"));
+        let log = AuditLog::new(Some(dir.path().join(format!("{name}.jsonl"))));
+        let engine = Engine::new(
+            Some(store),
+            Broker::None,
+            Arc::new(orderdeck::runbook::Runbook::builtin()),
+            Actor::current("prod"),
+            log.clone(),
+        );
+        let report = match engine
+            .preview(
+                Request::Order {
+                    action: "release_lock".into(),
+                    order_id: 1,
+                    order_no: "SO-1".into(),
+                },
+                chrono::Utc::now(),
+            )
+            .await
+        {
+            Ok(p) => panic!("{name}: a preview from a database that is down: {p:?}"),
+            Err(r) => r,
+        };
+        let line = report.line();
+        assert!(line.starts_with("FAILED"), "{name}: {line}");
+        assert!(
+            !line.contains(SECRET) && !line.contains("s3cret%50W"),
+            "{name}: {line}"
+        );
+        let text = std::fs::read_to_string(log.path().expect("path")).expect("audit line");
+        assert_eq!(text.lines().count(), 1, "{name}: {text}");
+        assert!(
+            !text.contains(SECRET) && !text.contains("s3cret%50W"),
+            "{name}: {text}"
+        );
+        let table = orderdeck::remedy::headless::audit_table(
+            &log.read_since(chrono::DateTime::UNIX_EPOCH).expect("read"),
+        );
+        assert!(
+            table.contains("release_lock") && !table.contains(SECRET),
+            "{table}"
+        );
+    }
+}

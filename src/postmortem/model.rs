@@ -165,9 +165,16 @@ pub struct Published {
     pub version: u64,
 }
 
+/// The draft file format this orderdeck writes and reads. A draft with
+/// another `format_version` is refused with a message, never guessed at.
+pub const DRAFT_VERSION: u32 = 1;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Draft {
+    /// [`DRAFT_VERSION`]; drafts saved before the field existed lack it and
+    /// are read as version 1.
+    pub format_version: u32,
     pub id: String,
     pub title: String,
     pub severity: Severity,
@@ -208,6 +215,7 @@ impl Default for Draft {
 impl Draft {
     pub fn new(id: String, now: DateTime<Utc>) -> Draft {
         Draft {
+            format_version: DRAFT_VERSION,
             id,
             title: String::new(),
             severity: Severity::DEFAULT,
@@ -287,8 +295,9 @@ impl Draft {
     }
 
     fn fresh_why(&mut self, answer: String) -> Why {
+        // A draft file may say anything here: u32::MAX must not overflow.
         let id = self.next_why_id.max(1);
-        self.next_why_id = id + 1;
+        self.next_why_id = id.saturating_add(1);
         Why {
             id,
             answer,

@@ -1,22 +1,49 @@
 //! Drafts on disk: one pretty JSON file per draft in the data directory,
 //! written atomically so that a killed terminal never leaves half a draft.
 
-use super::model::Draft;
+use super::model::{DRAFT_VERSION, Draft};
+use crate::toml_errors::{ReadError, one_line, position, read_text, show_path};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Largest draft file read: far above any real draft (pasted log lines
+/// included), small enough that a wrong file cannot make us allocate
+/// without bound.
+pub const MAX_DRAFT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Every message is one line: paths and text from the file are escaped, so
+/// a hostile draft cannot put control sequences on the terminal.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no postmortem draft {id:?} in {dir} (see `orderdeck postmortem list`)")]
     NotFound { id: String, dir: String },
     /// The file is kept under `moved_to`; nothing will write over it.
-    #[error("draft {path} is corrupt ({reason}); kept it as {moved_to}: fix or delete that file")]
+    #[error(
+        "{path}:{line}:{col}: not a postmortem draft: {reason}; moved it to {moved_to} so nothing overwrites it: fix it there and rename it back, or delete it"
+    )]
     Corrupt {
         path: String,
+        line: usize,
+        col: usize,
         reason: String,
         moved_to: String,
     },
+    /// A draft written by another (newer) orderdeck: left where it is,
+    /// untouched, rather than guessed at or moved.
+    #[error(
+        "{path}:{line}: draft format_version {found} is not one this orderdeck reads (it reads {DRAFT_VERSION}): open it with the orderdeck that wrote it; the file was left as it is"
+    )]
+    UnknownVersion {
+        path: String,
+        line: usize,
+        found: u64,
+    },
+    /// Refused before parsing; the file is left as it is.
+    #[error(
+        "{path}: draft file is {size} bytes, more than the {MAX_DRAFT_BYTES} a draft may be: is this the right file? It was left as it is"
+    )]
+    TooLarge { path: String, size: u64 },
     #[error("{what} {path}: {reason}")]
     Io {
         what: &'static str,
@@ -30,9 +57,47 @@ pub enum StoreError {
 fn io(what: &'static str, path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Io {
         what,
-        path: path.display().to_string(),
-        reason: e.to_string(),
+        path: show_path(path),
+        reason: one_line(&e.to_string()),
     }
+}
+
+/// What is read before the draft itself: only the format version, so that a
+/// draft from a newer orderdeck is recognised as such and not called corrupt
+/// because one of its new fields does not fit this version's model.
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(default = "first_version")]
+    format_version: u64,
+}
+
+/// Drafts written before the field existed are version 1.
+fn first_version() -> u64 {
+    1
+}
+
+/// Line of the top-level `"format_version":` key, for the message (serde
+/// gives no position for a value that parsed). 1 when it cannot be found.
+fn version_line(text: &str) -> usize {
+    let key = "\"format_version\"";
+    let mut from = 0;
+    while let Some(i) = text[from..].find(key) {
+        let at = from + i;
+        let after = &text[at + key.len()..];
+        if after.trim_start().starts_with(':') {
+            return position(text, at).0;
+        }
+        from = at + key.len();
+    }
+    1
+}
+
+/// serde_json's message without its " at line L column C" tail (we put the
+/// position in front, as `path:line:col:`), escaped to one line.
+fn json_reason(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let tail = format!(" at line {} column {}", e.line(), e.column());
+    one_line(full.strip_suffix(&tail).unwrap_or(&full))
 }
 
 /// The drafts directory: `<data dir>/postmortems`.
@@ -78,30 +143,56 @@ impl Drafts {
     /// overwritten) and reported, so the next save cannot destroy it.
     pub fn load(&self, id: &str) -> Result<Draft, StoreError> {
         let path = self.path(id)?;
-        let text = match fs::read_to_string(&path) {
+        let text = match read_text(&path, MAX_DRAFT_BYTES) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotFound {
                     id: id.to_string(),
-                    dir: self.dir.display().to_string(),
+                    dir: show_path(&self.dir),
                 });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                return Err(self.move_aside(&path, "not UTF-8".into()));
+            Err(ReadError::Io(e)) => return Err(io("cannot read", &path, e)),
+            Err(ReadError::TooLarge(size)) => {
+                return Err(StoreError::TooLarge {
+                    path: show_path(&path),
+                    size,
+                });
             }
-            Err(e) => return Err(io("cannot read", &path, e)),
+            Err(e @ ReadError::NotUtf8 { line, col, .. }) => {
+                let reason = e.describe(MAX_DRAFT_BYTES).replace("TOML", "draft");
+                return Err(self.move_aside(&path, line, col, reason));
+            }
         };
-        match serde_json::from_str::<Draft>(&text) {
-            Ok(mut d) => {
-                // The file name is the id: a copied file keeps working.
-                d.id = id.to_string();
-                Ok(d)
-            }
-            Err(e) => Err(self.move_aside(&path, e.to_string())),
+        // serde reads a JSON array as a struct too, which gives baffling
+        // messages ("expected u64"); say plainly what a draft looks like.
+        let body = text.trim_start();
+        if let Some(c) = body.chars().next().filter(|c| *c != '{') {
+            let (line, col) = position(&text, text.len() - body.len());
+            let reason = one_line(&format!(
+                "a draft is one JSON object {{...}}; this file starts with {c:?}"
+            ));
+            return Err(self.move_aside(&path, line, col, reason));
         }
+        let corrupt = |e: serde_json::Error| {
+            // serde_json counts line 0 for errors without a position.
+            let (line, col) = (e.line().max(1), e.column().max(1));
+            self.move_aside(&path, line, col, json_reason(&e))
+        };
+        let probe: Probe = serde_json::from_str(&text).map_err(corrupt)?;
+        if probe.format_version != u64::from(DRAFT_VERSION) {
+            return Err(StoreError::UnknownVersion {
+                path: show_path(&path),
+                line: version_line(&text),
+                found: probe.format_version,
+            });
+        }
+        let mut d = serde_json::from_str::<Draft>(&text).map_err(corrupt)?;
+        // The file name is the id: a copied file keeps working.
+        d.id = id.to_string();
+        Ok(d)
     }
 
-    fn move_aside(&self, path: &Path, reason: String) -> StoreError {
+    fn move_aside(&self, path: &Path, line: usize, col: usize, reason: String) -> StoreError {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
         let mut aside = path.with_extension(format!("json.corrupt-{stamp}"));
         let mut n = 1;
@@ -111,14 +202,16 @@ impl Drafts {
         }
         match fs::rename(path, &aside) {
             Ok(()) => StoreError::Corrupt {
-                path: path.display().to_string(),
+                path: show_path(path),
+                line,
+                col,
                 reason,
-                moved_to: aside.display().to_string(),
+                moved_to: show_path(&aside),
             },
             Err(e) => StoreError::Io {
-                what: "corrupt draft, and could not move aside",
-                path: path.display().to_string(),
-                reason: format!("{reason}; {e}"),
+                what: "corrupt draft, and could not move it aside",
+                path: format!("{}:{line}:{col}", show_path(path)),
+                reason: format!("{reason}; {}", one_line(&e.to_string())),
             },
         }
     }

@@ -108,7 +108,10 @@ pub fn audit_table(records: &[AuditRecord]) -> String {
         "error",
     ]);
     for r in records {
-        let clean = |s: &str, n: usize| crate::sanitize::sanitize_capped(s, n);
+        // Rows written before masking, or by another tool, are masked here.
+        let clean = |s: &str, n: usize| {
+            crate::sanitize::sanitize_capped(&crate::config::mask_secrets(s), n)
+        };
         t.add_row(vec![
             r.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             clean(&format!("{}@{}", r.os_user, r.host), 40),
@@ -129,7 +132,7 @@ pub fn audit_json(records: &[AuditRecord]) -> String {
     let mut out = String::new();
     for r in records {
         if let Ok(line) = serde_json::to_string(r) {
-            out.push_str(&line);
+            out.push_str(&crate::config::mask_secrets(&line));
             out.push('\n');
         }
     }

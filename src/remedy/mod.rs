@@ -757,7 +757,12 @@ impl Engine {
             }
             Request::Order { order_no, .. } => parameters["order_no"] = json!(order_no),
         }
-        let error = error.map(|e| crate::sanitize::sanitize_capped(&e, 2000));
+        // Errors and statements quote whatever a driver or broker said; a
+        // URL with its password must not reach the append-only trail, where
+        // it could never be taken back.
+        let error =
+            error.map(|e| crate::sanitize::sanitize_capped(&crate::config::mask_secrets(&e), 2000));
+        let statement = crate::config::mask_secrets(&statement);
         let record = AuditRecord {
             id: None,
             occurred_at: now,

@@ -7,15 +7,18 @@ use crate::postmortem::model::{ActionStatus, Choice, Draft, Severity, Status, Wh
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
-/// Characters XML 1.0 allows; the rest (most C0 controls) are dropped.
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+/// What XML 1.0 cannot hold (most C0 controls, U+FFFE, U+FFFF) is
+/// dropped; the controls it can (CR, DEL, C1) are dropped too, because the
+/// page must not carry terminal control sequences either. Line breaks and
+/// tabs stay.
+fn keep(c: char) -> bool {
+    matches!(c, '\t' | '\n') || !(c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}')
 }
 
 /// Escapes a text node or attribute value.
 pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars().filter(|c| xml_char(*c)) {
+    for c in s.chars().filter(|c| keep(*c)) {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -30,7 +33,11 @@ pub fn text(s: &str) -> String {
 
 /// A CDATA section; a `]]>` inside is split across two sections.
 pub fn cdata(s: &str) -> String {
-    let clean: String = s.chars().filter(|c| xml_char(*c)).collect();
+    let clean: String = s
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| keep(*c))
+        .collect();
     format!("<![CDATA[{}]]>", clean.replace("]]>", "]]]]><![CDATA[>"))
 }
 
