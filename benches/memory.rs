@@ -38,7 +38,11 @@ fn rss_kb() -> Option<(u64, u64)> {
 fn queues(t: usize) -> Vec<QueueStat> {
     (0..QUEUES)
         .map(|q| QueueStat {
-            name: format!("consignment.tenant-{:03}.{}", q / 2, if q % 2 == 0 { "work" } else { "work.dlq" }),
+            name: format!(
+                "consignment.tenant-{:03}.{}",
+                q / 2,
+                if q % 2 == 0 { "work" } else { "work.dlq" }
+            ),
             ready: ((q * 7 + t * 13) % 5000) as u64,
             unacked: (q % 11) as u64,
             consumers: (q % 3) as u32,

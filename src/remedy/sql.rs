@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Column, Executor, IntoArguments, Pool, Row as _};
 use std::future::Future;
 
-/// Values a remediation statement is run with.
-#[derive(Debug, Clone)]
 /// Orders per statement when noting an event on many timelines.
 const NOTE_CHUNK: usize = 1000;
 
+/// Values a remediation statement is run with.
+#[derive(Debug, Clone)]
 pub struct Bindings<'a> {
     pub order_ids: &'a [i64],
     pub now: DateTime<Utc>,
