@@ -51,6 +51,24 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEUE_WINDOW: usize = 500;
 /// A DLQ that delivers nothing for this long is taken as drained.
 const IDLE: Duration = Duration::from_millis(1500);
+/// Any one broker round trip of a requeue. lapin can leave a future
+/// pending when its connection dies at an unlucky moment; a requeue must
+/// then reconnect, not wait forever.
+const OP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `f` within [`OP_TIMEOUT`], its error explained in one line.
+async fn bounded<T>(
+    f: impl std::future::Future<Output = Result<T, lapin::Error>>,
+) -> Result<T, String> {
+    match timeout(OP_TIMEOUT, f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(explain(&e)),
+        Err(_) => Err(format!(
+            "no answer from the broker within {} s",
+            OP_TIMEOUT.as_secs()
+        )),
+    }
+}
 
 pub enum Broker {
     /// No broker configured: remediations that publish are refused.
@@ -274,10 +292,8 @@ impl AmqpBroker {
     }
 
     async fn confirm_channel(conn: &Connection) -> Result<Channel, String> {
-        let ch = conn.create_channel().await.map_err(|e| explain(&e))?;
-        ch.confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(|e| explain(&e))?;
+        let ch = bounded(conn.create_channel()).await?;
+        bounded(ch.confirm_select(ConfirmSelectOptions::default())).await?;
         Ok(ch)
     }
 
@@ -378,7 +394,11 @@ impl AmqpBroker {
     async fn requeue_once(&self, req: &RequeueRequest, run: &mut Run) -> Result<(), Pass> {
         let conn = self.connect("requeue").await.map_err(Pass::Lost)?;
         let result = self.requeue_on(&conn, req, run).await;
-        let _ = conn.close(200, "requeue done".into()).await;
+        let _ = timeout(
+            Duration::from_secs(2),
+            conn.close(200, "requeue done".into()),
+        )
+        .await;
         result
     }
 
@@ -388,53 +408,64 @@ impl AmqpBroker {
         req: &RequeueRequest,
         run: &mut Run,
     ) -> Result<(), Pass> {
-        let lost = |e: lapin::Error| Pass::Lost(explain(&e));
+        let lost = Pass::Lost;
         let dlq = req.dlq();
-        let input = conn.create_channel().await.map_err(lost)?;
+        let input = bounded(conn.create_channel()).await.map_err(lost)?;
         let output = Self::confirm_channel(conn).await.map_err(Pass::Lost)?;
         // The work queue must exist: publishing to a missing queue through
         // the default exchange would drop the message (mandatory returns it).
-        output
-            .queue_declare(
+        match timeout(
+            OP_TIMEOUT,
+            output.queue_declare(
                 req.queue.as_str().into(),
                 QueueDeclareOptions {
                     passive: true,
                     ..QueueDeclareOptions::default()
                 },
                 FieldTable::default(),
-            )
-            .await
-            .map_err(|e| Pass::Fatal(format!("queue {}: {}", req.queue, explain(&e))))?;
-        let depth = input
-            .queue_declare(
+            ),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(Pass::Fatal(format!("queue {}: {}", req.queue, explain(&e))));
+            }
+            Err(_) => return Err(Pass::Lost("no answer to a queue check".into())),
+        }
+        let depth = match timeout(
+            OP_TIMEOUT,
+            input.queue_declare(
                 dlq.as_str().into(),
                 QueueDeclareOptions {
                     passive: true,
                     ..QueueDeclareOptions::default()
                 },
                 FieldTable::default(),
-            )
-            .await
-            .map_err(|e| Pass::Fatal(format!("queue {dlq}: {}", explain(&e))))?
-            .message_count();
+            ),
+        )
+        .await
+        {
+            Ok(Ok(q)) => q.message_count(),
+            Ok(Err(e)) => return Err(Pass::Fatal(format!("queue {dlq}: {}", explain(&e)))),
+            Err(_) => return Err(Pass::Lost("no answer to a queue check".into())),
+        };
         let remaining = req.limit.saturating_sub(run.taken());
         if remaining == 0 || depth == 0 {
             return Ok(());
         }
         let prefetch = u16::try_from(remaining.min(REQUEUE_WINDOW as u64 * 2)).unwrap_or(1000);
-        input
-            .basic_qos(prefetch, BasicQosOptions::default())
+        bounded(input.basic_qos(prefetch, BasicQosOptions::default()))
             .await
             .map_err(lost)?;
-        let mut consumer = input
-            .basic_consume(
-                dlq.as_str().into(),
-                format!("orderdeck-requeue-{}", std::process::id()).into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lost)?;
+        let mut consumer = bounded(input.basic_consume(
+            dlq.as_str().into(),
+            format!("orderdeck-requeue-{}", std::process::id()).into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        ))
+        .await
+        .map_err(lost)?;
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
         let mut seen: u64 = 0;
         let mut taken: u64 = 0;
@@ -448,18 +479,17 @@ impl AmqpBroker {
                 // Everything that was there is seen; what came back since
                 // (a dead connection's deliveries, newly dead letters) is
                 // ready again and worth another look.
-                let ready = input
-                    .queue_declare(
-                        dlq.as_str().into(),
-                        QueueDeclareOptions {
-                            passive: true,
-                            ..QueueDeclareOptions::default()
-                        },
-                        FieldTable::default(),
-                    )
-                    .await
-                    .map_err(lost)?
-                    .message_count();
+                let ready = bounded(input.queue_declare(
+                    dlq.as_str().into(),
+                    QueueDeclareOptions {
+                        passive: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                ))
+                .await
+                .map_err(lost)?
+                .message_count();
                 if ready == 0 {
                     break;
                 }
@@ -469,7 +499,7 @@ impl AmqpBroker {
                 Err(_) | Ok(None) => break,
                 Ok(Some(Err(e))) => {
                     settle(run, finish(&mut in_flight)).await;
-                    return Err(lost(e));
+                    return Err(lost(explain(&e)));
                 }
                 Ok(Some(Ok(d))) => d,
             };
@@ -490,7 +520,7 @@ impl AmqpBroker {
                 // Its republish was confirmed before the connection was lost
                 // and the ack with it: publishing again would only make a
                 // duplicate, so the dead letter is just acked now.
-                if let Err(e) = next.acker.ack(BasicAckOptions::default()).await {
+                if let Err(e) = bounded(next.acker.ack(BasicAckOptions::default())).await {
                     settle(run, finish(&mut in_flight)).await;
                     return Err(lost(e));
                 }
@@ -508,18 +538,17 @@ impl AmqpBroker {
                 // broker may hold that copy, so this one may be a second.
                 run.report.maybe_duplicated += 1;
             }
-            let confirm = output
-                .basic_publish(
-                    ShortString::from(""),
-                    req.queue.as_str().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..BasicPublishOptions::default()
-                    },
-                    &next.data,
-                    props,
-                )
-                .await;
+            let confirm = bounded(output.basic_publish(
+                ShortString::from(""),
+                req.queue.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
+                &next.data,
+                props,
+            ))
+            .await;
             match confirm {
                 Ok(confirm) => in_flight.push_back(InFlight {
                     acker: next.acker,
@@ -528,9 +557,7 @@ impl AmqpBroker {
                 }),
                 Err(e) => {
                     // Whether the frame left before the failure is unknown.
-                    if let Some(key) = id {
-                        run.unconfirmed.insert(key);
-                    }
+                    run.unconfirmed(id);
                     settle(run, finish(&mut in_flight)).await;
                     return Err(lost(e));
                 }
@@ -550,7 +577,11 @@ impl AmqpBroker {
             }
         }
         // Held (filtered-out) messages go back to the DLQ when the channel closes.
-        let _ = input.close(200, "requeue done".into()).await;
+        let _ = timeout(
+            Duration::from_secs(2),
+            input.close(200, "requeue done".into()),
+        )
+        .await;
         Ok(())
     }
 }
@@ -592,6 +623,13 @@ impl Run {
         }
     }
 
+    /// Published, confirm unknown (the connection died first).
+    fn unconfirmed(&mut self, id: Option<u64>) {
+        if let Some(key) = id {
+            self.unconfirmed.insert(key);
+        }
+    }
+
     /// The dead letter of a confirmed republish is acked: moved, once.
     fn acked(&mut self, key: u64) {
         if self.confirmed.insert(key, true) == Some(false) {
@@ -612,22 +650,24 @@ struct InFlight {
 /// Waits for one republish's confirm, then acks its dead letter.
 async fn settle_one(run: &mut Run, f: InFlight) -> Result<(), Pass> {
     match timeout(CONFIRM_TIMEOUT, f.confirm).await {
-        Ok(Ok(Confirmation::Ack(None))) => match f.acker.ack(BasicAckOptions::default()).await {
-            Ok(_) => {
-                match f.id {
-                    Some(key) => run.acked(key),
-                    None => run.report.moved += 1,
+        Ok(Ok(Confirmation::Ack(None))) => {
+            match bounded(f.acker.ack(BasicAckOptions::default())).await {
+                Ok(_) => {
+                    match f.id {
+                        Some(key) => run.acked(key),
+                        None => run.report.moved += 1,
+                    }
+                    Ok(())
                 }
-                Ok(())
+                Err(e) => {
+                    // Confirmed in the work queue, ack unsure: the dead letter
+                    // comes back on reconnect, redelivered, and is then acked
+                    // without a second publish.
+                    run.confirmed_unacked(f.id);
+                    Err(Pass::Lost(e))
+                }
             }
-            Err(e) => {
-                // Confirmed in the work queue, ack unsure: the dead letter
-                // comes back on reconnect, redelivered, and is then acked
-                // without a second publish.
-                run.confirmed_unacked(f.id);
-                Err(Pass::Lost(explain(&e)))
-            }
-        },
+        }
         Ok(Ok(Confirmation::Ack(Some(_)))) => {
             let _ = f
                 .acker
@@ -653,11 +693,19 @@ async fn settle_one(run: &mut Run, f: InFlight) -> Result<(), Pass> {
             ))
         }
         Ok(Ok(Confirmation::NotRequested)) => Err(Pass::Fatal("publisher confirms are off".into())),
-        Ok(Err(e)) => Err(Pass::Lost(explain(&e))),
-        Err(_) => Err(Pass::Lost(format!(
-            "no confirm within {} s",
-            CONFIRM_TIMEOUT.as_secs()
-        ))),
+        // The confirm died with the connection: the broker may hold the
+        // copy, so the next one counts as a possible duplicate.
+        Ok(Err(e)) => {
+            run.unconfirmed(f.id);
+            Err(Pass::Lost(explain(&e)))
+        }
+        Err(_) => {
+            run.unconfirmed(f.id);
+            Err(Pass::Lost(format!(
+                "no confirm within {} s",
+                CONFIRM_TIMEOUT.as_secs()
+            )))
+        }
     }
 }
 
@@ -670,11 +718,7 @@ async fn settle(run: &mut Run, in_flight: VecDeque<InFlight>) {
             Ok(Ok(Confirmation::Ack(None))) => run.confirmed_unacked(f.id),
             // Nacked or unroutable: the broker did not take it.
             Ok(Ok(Confirmation::Nack(_) | Confirmation::Ack(Some(_)))) => {}
-            _ => {
-                if let Some(key) = f.id {
-                    run.unconfirmed.insert(key);
-                }
-            }
+            _ => run.unconfirmed(f.id),
         }
     }
 }
@@ -728,19 +772,17 @@ async fn publish_all(ch: &Channel, msgs: &[OutMessage]) -> Result<usize, String>
             .with_app_id("orderdeck".into())
             .with_message_id(m.message_id.as_str().into())
             .with_headers(headers);
-        let c = ch
-            .basic_publish(
-                m.exchange.as_str().into(),
-                m.routing_key.as_str().into(),
-                BasicPublishOptions {
-                    mandatory: true,
-                    ..BasicPublishOptions::default()
-                },
-                &m.body,
-                props,
-            )
-            .await
-            .map_err(|e| explain(&e))?;
+        let c = bounded(ch.basic_publish(
+            m.exchange.as_str().into(),
+            m.routing_key.as_str().into(),
+            BasicPublishOptions {
+                mandatory: true,
+                ..BasicPublishOptions::default()
+            },
+            &m.body,
+            props,
+        ))
+        .await?;
         confirms.push((m, c));
     }
     for (m, c) in confirms {
