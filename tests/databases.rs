@@ -442,13 +442,12 @@ async fn mysql_remediations() {
 
 /// Holds a lock on the stock row of the SKU the heal cancels on, so the
 /// heal's first cancel batch blocks inside its transaction (after all the
-/// retry batches committed); then drops that connection from the server
-/// side and lets go. `locked` fires once the lock is held. Returns how
+/// retry batches committed); then drops the session it blocks (found by
+/// what blocks it, not by name) from the server side and lets go. `locked` fires once the lock is held. Returns how
 /// many connections were dropped.
 async fn kill_heal_midway(
     kind: &'static str,
     watch_url: String,
-    app: String,
     area: String,
     locked: tokio::sync::oneshot::Sender<()>,
 ) -> u64 {
@@ -464,9 +463,8 @@ async fn kill_heal_midway(
         loop {
             let (killed,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                 WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))",
             )
-            .bind(&app)
             .fetch_one(&mut c)
             .await
             .expect("terminate");
@@ -551,8 +549,7 @@ async fn heal_interrupted(
     calm.cleanup().await;
 
     let s = fresh().await;
-    let app = unique("heal");
-    let store = s.store_at(&s.url_named(&app)).await;
+    let store = s.store_at(&s.url_named(&unique("heal"))).await;
     let db = Db::of(&store);
     rw::plant_zombies(&db, N).await;
     let rig = rw::rig(store.clone(), Runbook::builtin(), false);
@@ -560,7 +557,6 @@ async fn heal_interrupted(
     let killer = tokio::spawn(kill_heal_midway(
         s.kind,
         s.url.clone(),
-        app,
         s.area().to_string(),
         locked_tx,
     ));
