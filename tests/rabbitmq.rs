@@ -876,3 +876,67 @@ async fn requeue_of_10k_dead_letters_survives_forced_closes_and_loses_nothing() 
     );
     delete(&conn, &[q, dlq]).await;
 }
+
+/// A filtered requeue moves only the dead letters that match and leaves the
+/// rest in the DLQ, across more deliveries than one window of confirms (so
+/// an ack of one message can never take a skipped one with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs services"]
+async fn a_filtered_requeue_moves_the_matches_and_leaves_the_rest() {
+    use orderdeck::remedy::broker::{AmqpBroker, Broker, RequeueRequest};
+    const N: usize = 1_500;
+    // Matches on both sides of the first 1,000 deliveries.
+    let filter = "\"order_id\":1";
+    let conn = broker().await;
+    let ch = conn.create_channel().await.unwrap();
+    let q = unique("requeue-filter");
+    let dlq = format!("{q}.dlq");
+    for n in [&q, &dlq] {
+        declare(&ch, n).await;
+    }
+    publish_dead_letters(&conn, &dlq, N).await;
+    // The bodies publish_dead_letters writes, matched the way a user reads
+    // the filter: "contains".
+    let matching: std::collections::BTreeSet<String> = (0..N)
+        .filter(|i| format!("{{\"order_id\":{i},").contains(filter))
+        .map(|i| format!("dl-{i}"))
+        .collect();
+    assert!(matching.len() > 100 && matching.len() < N / 2);
+
+    let amqp = AmqpBroker::new(&amqp_url(), "/", "requeue-filter").expect("broker URL");
+    let report = Broker::Amqp(Box::new(amqp))
+        .requeue(&RequeueRequest {
+            queue: q.clone(),
+            limit: N as u64,
+            filter: Some(filter.into()),
+        })
+        .await;
+    assert!(report.error.is_none(), "{report:?}");
+    assert_eq!(report.moved as usize, matching.len(), "{report:?}");
+    assert_eq!(report.skipped as usize, N - matching.len(), "{report:?}");
+
+    let moved: std::collections::BTreeSet<String> = drain(&conn, &q)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        moved, matching,
+        "exactly the matching ids are in the work queue"
+    );
+    // The skipped ones were held unacked and are back in the DLQ.
+    let mut left = 0;
+    for _ in 0..50 {
+        left = ready(&conn, &dlq).await as usize;
+        if left == N - matching.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        left,
+        N - matching.len(),
+        "the non-matching dead letters stay"
+    );
+    delete(&conn, &[q, dlq]).await;
+}

@@ -14,28 +14,10 @@ use orderdeck::theme::ColorDepth;
 use orderdeck::ui::render;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::buffer::Buffer;
 
-fn draw(state: &State) -> Buffer {
-    let (w, h) = state.size;
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal.draw(|f| render(state, f)).unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let mut line = String::new();
-        for x in 0..area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
+#[path = "common/screen.rs"]
+mod screen;
+use screen::{draw, text};
 
 fn press(s: &mut State, key: Key) -> Vec<Effect> {
     update(s, Msg::Key(key))

@@ -49,6 +49,10 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Confirms outstanding at once while requeueing.
 const REQUEUE_WINDOW: usize = 500;
+/// Confirmed dead letters acked with one `multiple` ack when no filter is
+/// set: one ack frame per message made the ack loop, not the broker, the
+/// limit (47% of a plain publish loop; DESIGN section 9 asks for 50%).
+const ACK_BATCH: usize = 100;
 /// A DLQ that delivers nothing for this long is taken as drained.
 const IDLE: Duration = Duration::from_millis(1500);
 /// Any one broker round trip of a requeue. lapin can leave a future
@@ -321,19 +325,11 @@ impl AmqpBroker {
     async fn depth(&self, queue: &str) -> Result<u64, String> {
         let conn = self.connect("probe").await?;
         let result = async {
-            let ch = conn.create_channel().await.map_err(|e| explain(&e))?;
-            let q = ch
-                .queue_declare(
-                    queue.into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..QueueDeclareOptions::default()
-                    },
-                    FieldTable::default(),
-                )
-                .await
-                .map_err(|e| format!("queue {queue}: {}", explain(&e)))?;
-            Ok(u64::from(q.message_count()))
+            let ch = bounded(conn.create_channel()).await?;
+            match ready_count(&ch, queue).await {
+                Ok(n) => Ok(u64::from(n)),
+                Err(Pass::Lost(e) | Pass::Fatal(e)) => Err(e),
+            }
         }
         .await;
         let _ = conn.close(200, "done".into()).await;
@@ -414,47 +410,23 @@ impl AmqpBroker {
         let output = Self::confirm_channel(conn).await.map_err(Pass::Lost)?;
         // The work queue must exist: publishing to a missing queue through
         // the default exchange would drop the message (mandatory returns it).
-        match timeout(
-            OP_TIMEOUT,
-            output.queue_declare(
-                req.queue.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            ),
-        )
-        .await
-        {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                return Err(Pass::Fatal(format!("queue {}: {}", req.queue, explain(&e))));
-            }
-            Err(_) => return Err(Pass::Lost("no answer to a queue check".into())),
-        }
-        let depth = match timeout(
-            OP_TIMEOUT,
-            input.queue_declare(
-                dlq.as_str().into(),
-                QueueDeclareOptions {
-                    passive: true,
-                    ..QueueDeclareOptions::default()
-                },
-                FieldTable::default(),
-            ),
-        )
-        .await
-        {
-            Ok(Ok(q)) => q.message_count(),
-            Ok(Err(e)) => return Err(Pass::Fatal(format!("queue {dlq}: {}", explain(&e)))),
-            Err(_) => return Err(Pass::Lost("no answer to a queue check".into())),
-        };
+        ready_count(&output, &req.queue).await?;
+        let depth = ready_count(&input, &dlq).await?;
         let remaining = req.limit.saturating_sub(run.taken());
         if remaining == 0 || depth == 0 {
             return Ok(());
         }
-        let prefetch = u16::try_from(remaining.min(REQUEUE_WINDOW as u64 * 2)).unwrap_or(1000);
+        let window = REQUEUE_WINDOW as u64 * 2;
+        let prefetch = if req.filter.is_none() {
+            u16::try_from(remaining.min(window)).unwrap_or(1000)
+        } else {
+            // Skipped dead letters stay unacked until the channel closes and
+            // hold their prefetch slot all that time: a window would stop
+            // the pass after the first window's worth. Room for the whole
+            // DLQ instead; beyond 65,535 (the most basic.qos can say) no
+            // limit, which streams the DLQ through at the broker's pace.
+            u16::try_from(u64::from(depth) + window).unwrap_or(0)
+        };
         bounded(input.basic_qos(prefetch, BasicQosOptions::default()))
             .await
             .map_err(lost)?;
@@ -471,6 +443,9 @@ impl AmqpBroker {
         let mut taken: u64 = 0;
         let mut expected = u64::from(depth);
         let finish = |in_flight: &mut VecDeque<_>| std::mem::take(in_flight);
+        // Without a filter every delivery is republished or acked at once,
+        // so confirmed dead letters can be acked many at a time.
+        let batched = req.filter.is_none();
         loop {
             if taken >= remaining {
                 break;
@@ -479,17 +454,7 @@ impl AmqpBroker {
                 // Everything that was there is seen; what came back since
                 // (a dead connection's deliveries, newly dead letters) is
                 // ready again and worth another look.
-                let ready = bounded(input.queue_declare(
-                    dlq.as_str().into(),
-                    QueueDeclareOptions {
-                        passive: true,
-                        ..QueueDeclareOptions::default()
-                    },
-                    FieldTable::default(),
-                ))
-                .await
-                .map_err(lost)?
-                .message_count();
+                let ready = ready_count(&input, &dlq).await?;
                 if ready == 0 {
                     break;
                 }
@@ -563,18 +528,16 @@ impl AmqpBroker {
                 }
             }
             if in_flight.len() >= REQUEUE_WINDOW
-                && let Some(first) = in_flight.pop_front()
-                && let Err(e) = settle_one(run, first).await
+                && let Err(e) = settle_oldest(run, &mut in_flight, ACK_BATCH, batched).await
             {
                 settle(run, finish(&mut in_flight)).await;
                 return Err(e);
             }
         }
-        while let Some(first) = in_flight.pop_front() {
-            if let Err(e) = settle_one(run, first).await {
-                settle(run, finish(&mut in_flight)).await;
-                return Err(e);
-            }
+        let all = in_flight.len();
+        if let Err(e) = settle_oldest(run, &mut in_flight, all, batched).await {
+            settle(run, finish(&mut in_flight)).await;
+            return Err(e);
         }
         // Held (filtered-out) messages go back to the DLQ when the channel closes.
         let _ = timeout(
@@ -589,6 +552,29 @@ impl AmqpBroker {
 enum Pass {
     Lost(String),
     Fatal(String),
+}
+
+/// The ready messages of `queue`, which must exist (a passive declare). A
+/// refusal from the broker (no such queue, no access) stops a requeue; no
+/// answer or a lost connection is worth a reconnect.
+async fn ready_count(ch: &Channel, queue: &str) -> Result<u32, Pass> {
+    let passive = QueueDeclareOptions {
+        passive: true,
+        ..QueueDeclareOptions::default()
+    };
+    match timeout(
+        OP_TIMEOUT,
+        ch.queue_declare(queue.into(), passive, FieldTable::default()),
+    )
+    .await
+    {
+        Ok(Ok(q)) => Ok(q.message_count()),
+        Ok(Err(e)) if matches!(e.kind(), lapin::ErrorKind::ProtocolError(_)) => {
+            Err(Pass::Fatal(format!("queue {queue}: {}", explain(&e))))
+        }
+        Ok(Err(e)) => Err(Pass::Lost(format!("queue {queue}: {}", explain(&e)))),
+        Err(_) => Err(Pass::Lost(format!("queue {queue}: no answer to a check"))),
+    }
 }
 
 /// What one requeue run remembers across its connections.
@@ -647,27 +633,78 @@ struct InFlight {
     id: Option<u64>,
 }
 
-/// Waits for one republish's confirm, then acks its dead letter.
-async fn settle_one(run: &mut Run, f: InFlight) -> Result<(), Pass> {
-    match timeout(CONFIRM_TIMEOUT, f.confirm).await {
-        Ok(Ok(Confirmation::Ack(None))) => {
-            match bounded(f.acker.ack(BasicAckOptions::default())).await {
-                Ok(_) => {
-                    match f.id {
-                        Some(key) => run.acked(key),
-                        None => run.report.moved += 1,
-                    }
-                    Ok(())
+/// Waits for the confirms of the `n` oldest republishes, then acks their
+/// dead letters: with `batched` in one `multiple` ack (the broker's
+/// delivery tags are in order, and everything up to the last tag is
+/// settled), else one by one. A filtered run holds the messages it skips
+/// unacked on the same channel, and a `multiple` ack would take them too.
+async fn settle_oldest(
+    run: &mut Run,
+    in_flight: &mut VecDeque<InFlight>,
+    n: usize,
+    batched: bool,
+) -> Result<(), Pass> {
+    let mut ready: Vec<Option<u64>> = Vec::new();
+    let mut last: Option<lapin::Acker> = None;
+    for _ in 0..n {
+        let Some(f) = in_flight.pop_front() else {
+            break;
+        };
+        match confirmed(run, f).await {
+            Ok((acker, id)) if batched => {
+                ready.push(id);
+                last = Some(acker);
+            }
+            Ok((acker, id)) => ack(run, &acker, vec![id], false).await?,
+            Err(e) => {
+                // Those confirmed before this one are still acked.
+                if let Some(acker) = last {
+                    let _ = ack(run, &acker, ready, true).await;
                 }
-                Err(e) => {
-                    // Confirmed in the work queue, ack unsure: the dead letter
-                    // comes back on reconnect, redelivered, and is then acked
-                    // without a second publish.
-                    run.confirmed_unacked(f.id);
-                    Err(Pass::Lost(e))
-                }
+                return Err(e);
             }
         }
+    }
+    match last {
+        Some(acker) => ack(run, &acker, ready, true).await,
+        None => Ok(()),
+    }
+}
+
+/// Acks the dead letters whose republishes (`ids`) are confirmed.
+async fn ack(
+    run: &mut Run,
+    acker: &lapin::Acker,
+    ids: Vec<Option<u64>>,
+    multiple: bool,
+) -> Result<(), Pass> {
+    match bounded(acker.ack(BasicAckOptions { multiple })).await {
+        Ok(_) => {
+            for id in ids {
+                match id {
+                    Some(key) => run.acked(key),
+                    None => run.report.moved += 1,
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            // Confirmed in the work queue, ack unsure: the dead letters come
+            // back on reconnect, redelivered, and are then acked without a
+            // second publish.
+            for id in ids {
+                run.confirmed_unacked(id);
+            }
+            Err(Pass::Lost(e))
+        }
+    }
+}
+
+/// Waits for one republish's confirm: its dead letter's acker and id when
+/// the broker took it, else why the run stops or reconnects.
+async fn confirmed(run: &mut Run, f: InFlight) -> Result<(lapin::Acker, Option<u64>), Pass> {
+    match timeout(CONFIRM_TIMEOUT, f.confirm).await {
+        Ok(Ok(Confirmation::Ack(None))) => Ok((f.acker, f.id)),
         Ok(Ok(Confirmation::Ack(Some(_)))) => {
             let _ = f
                 .acker
