@@ -148,27 +148,16 @@ fn ensure_vhost(vhost: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn heal_bench() -> Result<(), String> {
-    let vhost = "orderdeck-bench";
-    let (broker, conn, label) = match ensure_vhost(vhost) {
-        Ok(()) => {
-            let conn = Connection::connect(&vhost_url(vhost)?, ConnectionProperties::default())
-                .await
-                .map_err(|e| format!("RabbitMQ at {}: {e}", mask_secrets(&amqp_url())))?;
-            let broker = heal_broker(&conn, vhost).await?;
-            (broker, Some(conn), "RabbitMQ with confirms")
-        }
-        Err(e) => {
-            println!("heal bench: publishing to the simulated broker instead ({e})");
-            let model = orderdeck::sources::sim::broker::BrokerModel::new(chrono::Utc::now(), 1.0);
-            let sim = orderdeck::sources::sim::broker::SimBroker::new(Arc::new(
-                std::sync::Mutex::new(model),
-            ));
-            (Broker::Sim(sim), None, "the simulated broker")
-        }
-    };
+fn sim_broker() -> Broker {
+    let model = orderdeck::sources::sim::broker::BrokerModel::new(chrono::Utc::now(), 1.0);
+    Broker::Sim(orderdeck::sources::sim::broker::SimBroker::new(Arc::new(
+        std::sync::Mutex::new(model),
+    )))
+}
 
-    // 1. The heal, as `orderdeck heal --older-than 24h --limit 100000 --yes`.
+/// One heal over a fresh seed, as `orderdeck heal --older-than 24h
+/// --limit 100000 --yes`: orders per second.
+async fn timed_heal(broker: Broker, label: &str) -> Result<f64, String> {
     let t = Instant::now();
     let store = seed().await?;
     println!("seeded {ZOMBIES} zombie orders in {:.1?}", t.elapsed());
@@ -193,17 +182,44 @@ async fn heal_bench() -> Result<(), String> {
     let previewed = t.elapsed();
     let report = engine.execute(&preview, false, now).await;
     let healed_in = t.elapsed();
+    store.close().await;
     if report.outcome != Outcome::Ok || report.affected != ZOMBIES as u64 {
         return Err(format!(
             "heal did not heal every order: {:?} {} ({})",
             report.outcome, report.affected, report.message
         ));
     }
-    let heal_rate = ZOMBIES as f64 / healed_in.as_secs_f64();
+    let rate = ZOMBIES as f64 / healed_in.as_secs_f64();
     println!(
-        "heal: {ZOMBIES} orders in {healed_in:.2?} (preview {previewed:.2?}), publishing to {label}: {heal_rate:.0} orders/s"
+        "heal: {ZOMBIES} orders in {healed_in:.2?} (preview {previewed:.2?}), publishing to {label}: {rate:.0} orders/s"
     );
-    store.close().await;
+    Ok(rate)
+}
+
+async fn heal_bench() -> Result<(), String> {
+    let vhost = "orderdeck-bench";
+    // 1. The heal as it runs in production: retries and apologies go to
+    //    RabbitMQ with confirms. Then the same heal with the in-process
+    //    broker, which leaves the database's share of the time.
+    let (heal_rate, conn) = match ensure_vhost(vhost) {
+        Ok(()) => {
+            let conn = Connection::connect(&vhost_url(vhost)?, ConnectionProperties::default())
+                .await
+                .map_err(|e| format!("RabbitMQ at {}: {e}", mask_secrets(&amqp_url())))?;
+            let broker = heal_broker(&conn, vhost).await?;
+            let rate = timed_heal(broker, "RabbitMQ with confirms").await?;
+            (Some(rate), Some(conn))
+        }
+        Err(e) => {
+            println!("heal bench: no RabbitMQ heal ({e})");
+            (None, None)
+        }
+    };
+    let db_rate = timed_heal(
+        sim_broker(),
+        "the in-process broker (the database's share alone)",
+    )
+    .await?;
 
     // 2. The loop an engineer writes by hand: one UPDATE per order, each
     //    its own transaction, on the same data, nothing published.
@@ -240,9 +256,12 @@ async fn heal_bench() -> Result<(), String> {
         ids.len(),
         t.elapsed()
     );
+    let heal_rate = heal_rate.unwrap_or(db_rate);
     println!(
-        "heal vs the loop: {:.1}x (budget ≥ 10x); heal rate budget ≥ 1,000 orders/s: {}",
+        "heal vs the loop: {:.1}x (budget ≥ 10x); the database's share alone: {:.1}x; \
+         heal rate budget ≥ 1,000 orders/s: {}",
         heal_rate / loop_rate,
+        db_rate / loop_rate,
         if heal_rate >= 1000.0 { "met" } else { "MISSED" }
     );
     let _ = c
