@@ -27,6 +27,7 @@ Build first: cargo build --release
 import argparse
 import fcntl
 import os
+import re
 import pty
 import select
 import shutil
@@ -155,16 +156,24 @@ def rss(binary, work, db, cols, rows, env, seconds):
         stuck = seed_stuck(db, 100_000)
         cfg = os.path.join(work, "rss.toml")
         with open(cfg, "w") as f:
+            # Room for every stuck order: the default keeps 5,000 per rule.
+            f.write("[poll]\nrows_per_rule = 200000\n")
             f.write("[env.bench]\n")
             f.write(f'database_url = "sqlite://{db}"\n')
             f.write('amqp_url = "amqp://guest:guest@127.0.0.1:5672/%2f"\n')
             f.write("queues = [" + ", ".join(f'"{q}"' for q in work_queues) + "]\n")
         pid, fd = spawn([binary, "--config", cfg, "--read-only"], cols, rows, env)
-        read_for(fd, seconds)
+        screen = read_for(fd, seconds).decode("utf-8", "replace")
         now, peak = rss_mb(pid)
         code = stop(pid, fd)
+        # What the panes said they hold: the measurement only counts if the
+        # cockpit really had every order and queue loaded.
+        # (Escape sequences sit between a title's words, so they are dropped.)
+        plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", " ", screen)
+        shown = [m.group(0) for m in re.finditer(r"Stuck orders +[0-9,]+|Queue backlog.{0,60}?shown", plain)]
         print(f"watching {stuck} orders in processing (SQLite) and {len(queues)} queues (RabbitMQ), "
               f"{cols}x{rows}, after {seconds:.0f} s: RSS {now:.1f} MB, peak {peak:.1f} MB   exit {code}")
+        print("panes said: " + "; ".join(dict.fromkeys(shown)))
     finally:
         for q in queues:
             try:

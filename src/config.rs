@@ -76,6 +76,9 @@ impl Default for Thresholds {
 pub struct Poll {
     pub orders_secs: u64,
     pub queues_secs: u64,
+    /// Stuck orders one detection rule may return per poll; a rule that
+    /// reaches it is marked "row limit hit" in the orders pane.
+    pub rows_per_rule: u32,
 }
 
 impl Default for Poll {
@@ -83,6 +86,7 @@ impl Default for Poll {
         Poll {
             orders_secs: 5,
             queues_secs: 2,
+            rows_per_rule: crate::sources::sql::DEFAULT_ROW_LIMIT,
         }
     }
 }
@@ -474,6 +478,13 @@ fn validate(c: &Config) -> Result<(), Problem> {
                 format!("poll.{key} must be at least 1 (seconds between polls)"),
             ));
         }
+    }
+    if c.poll.rows_per_rule == 0 {
+        return Err(problem(
+            &["poll", "rows_per_rule"],
+            "poll.rows_per_rule must be at least 1 (stuck orders one rule may return per poll)"
+                .into(),
+        ));
     }
     let t = &c.thresholds;
     if t.queue_ready_warn >= t.queue_ready_critical {
@@ -928,6 +939,9 @@ mouse = false
 orders_secs = 5
 # Seconds between polls of the queue backlog (RabbitMQ).
 queues_secs = 2
+# Stuck orders one detection rule may return per poll; past it the orders
+# pane says "row limit hit". Each order kept costs about 0.4 kB of memory.
+rows_per_rule = 5000
 
 [thresholds]
 # Ready messages in one queue at which its row turns yellow...
@@ -1107,6 +1121,7 @@ clock = "local"
 default_env = "prod"
 [poll]
 orders_secs = 10
+rows_per_rule = 100000
 [thresholds]
 queue_ready_warn = 5
 queue_ready_critical = 6
@@ -1123,7 +1138,8 @@ database_url = "sqlite:demo.db"
             c.poll,
             Poll {
                 orders_secs: 10,
-                queues_secs: 2
+                queues_secs: 2,
+                rows_per_rule: 100_000,
             }
         );
         assert_eq!(c.thresholds.long_gap_minutes, 30);
@@ -1137,6 +1153,11 @@ database_url = "sqlite:demo.db"
         let e = parse_err("[poll]\norders_secs = 0\n");
         assert!(
             e.starts_with("/c/config.toml:2:15: poll.orders_secs must be at least 1"),
+            "{e}"
+        );
+        let e = parse_err("[poll]\nrows_per_rule = 0\n");
+        assert!(
+            e.starts_with("/c/config.toml:2:17: poll.rows_per_rule must be at least 1"),
             "{e}"
         );
         let e = parse_err("[thresholds]\nqueue_ready_warn = 10\nqueue_ready_critical = 10\n");
@@ -1470,6 +1491,7 @@ expr = '"inventory_rollback"'
         "[env.\"\"]\n",
         "[env.a.b]\n",
         "orders_secs = ",
+        "rows_per_rule = ",
         "queue_ready_warn = ",
         "queue_ready_critical = ",
         "long_gap_minutes = ",

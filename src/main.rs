@@ -518,7 +518,8 @@ async fn run_configured(
             )
             .await
             .map_err(|e| open_failure(&config::mask_secrets(&url), e))?
-            .with_runbook(runbook.clone()),
+            .with_runbook(runbook.clone())
+            .with_row_limit(config.poll.rows_per_rule),
         ),
     };
     let engine = engine_for(global, &env, runbook.clone(), true, wallboard.is_some()).await?;
