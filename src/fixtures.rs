@@ -316,6 +316,7 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
                 orders: stuck_orders(orders),
                 rule_errors: vec![],
                 truncated_rules: vec![],
+                beyond_limit: vec![],
             }),
         },
     );

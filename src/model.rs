@@ -114,6 +114,18 @@ pub struct DetectionSnapshot {
     pub rule_errors: Vec<RuleError>,
     /// Rules whose result hit the row limit.
     pub truncated_rules: Vec<String>,
+    /// What those rules found beyond the limit: counted, not listed, so
+    /// the totals stay true when an incident outgrows the list.
+    pub beyond_limit: Vec<BeyondLimit>,
+}
+
+/// Orders one rule found past the row limit, and the money they hold up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeyondLimit {
+    pub rule_id: String,
+    pub family: Family,
+    pub orders: u64,
+    pub amount_cents: i64,
 }
 
 /// Depth and throughput of one queue.

@@ -125,7 +125,13 @@ pub async fn take<S: OrderStore, Q: QueueMonitor>(
                     id: r.id.clone(),
                     family: r.family,
                     title: r.title.clone(),
-                    count: d.orders.iter().filter(|o| o.rule_id == r.id).count(),
+                    // Listed, plus what the rule counted past the row limit.
+                    count: d.orders.iter().filter(|o| o.rule_id == r.id).count()
+                        + d.beyond_limit
+                            .iter()
+                            .filter(|b| b.rule_id == r.id)
+                            .map(|b| usize::try_from(b.orders).unwrap_or(usize::MAX))
+                            .sum::<usize>(),
                     truncated: d.truncated_rules.contains(&r.id),
                     error: d
                         .rule_errors
@@ -139,6 +145,15 @@ pub async fn take<S: OrderStore, Q: QueueMonitor>(
                     .families
                     .entry(o.family.as_str().to_string())
                     .or_default() += 1;
+            }
+            for b in &d.beyond_limit {
+                let n = usize::try_from(b.orders).unwrap_or(usize::MAX);
+                let slot = snap
+                    .families
+                    .entry(b.family.as_str().to_string())
+                    .or_default();
+                *slot = slot.saturating_add(n);
+                snap.anomalies = snap.anomalies.saturating_add(n);
             }
             snap.anomalies += d.orders.len();
             let mut orders: Vec<&StuckOrder> = d.orders.iter().collect();
@@ -294,7 +309,7 @@ pub fn render_table(s: &Snapshot) -> String {
         for r in &s.rules {
             let note = match (&r.error, r.truncated) {
                 (Some(e), _) => format!("error: {}", safe(e, 100)),
-                (None, true) => "row limit reached: more than shown".into(),
+                (None, true) => "row limit reached: counted, not all listed".into(),
                 (None, false) => String::new(),
             };
             t.add_row(vec![

@@ -192,6 +192,46 @@ macro_rules! on_each_server {
     };
 }
 
+/// A rule past the row limit lists the oldest orders and counts the rest,
+/// with their money, in the server's own dialect.
+async fn orders_beyond_the_row_limit_are_counted(s: &Scratch) {
+    let store = s.store().await;
+    let db = Db::of(&store);
+    for i in 0..7 {
+        world::order(&db, &format!("PR-{i}"), "pending_review", "unpaid", 60 + i).await;
+    }
+    // The newest (PR-0) is past the limit; its amount tells it apart.
+    db.exec(
+        "UPDATE orders SET amount_cents = 100 WHERE order_no = ?",
+        &["PR-0".into()],
+    )
+    .await;
+    let snap = store
+        .clone()
+        .with_row_limit(4)
+        .detect(now())
+        .await
+        .expect("detect");
+    let listed: Vec<&str> = snap
+        .orders
+        .iter()
+        .filter(|o| o.rule_id == "ghost.pending_review")
+        .map(|o| o.order_no.as_str())
+        .collect();
+    assert_eq!(listed, ["PR-6", "PR-5", "PR-4", "PR-3"], "oldest first");
+    assert_eq!(
+        snap.beyond_limit,
+        [orderdeck::model::BeyondLimit {
+            rule_id: "ghost.pending_review".into(),
+            family: orderdeck::model::Family::Ghost,
+            orders: 3,
+            amount_cents: 12_800 * 2 + 100,
+        }]
+    );
+    store.close().await;
+}
+
+on_each_server!(orders_beyond_the_row_limit_are_counted);
 on_each_server!(migrations_are_idempotent);
 on_each_server!(builtin_rules);
 on_each_server!(timeline_and_lookup);

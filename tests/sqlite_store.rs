@@ -160,14 +160,30 @@ async fn a_rule_reaching_the_row_limit_is_truncated() {
         )
         .await;
     }
+    // The newest is past the limit; its amount tells it apart.
+    sqlx::query("UPDATE orders SET amount_cents = 100 WHERE order_no = 'PR-0'")
+        .execute(store.pool())
+        .await
+        .unwrap();
     let limited = store.clone().with_row_limit(3);
     let snap = limited.detect(now()).await.unwrap();
     assert_eq!(snap.truncated_rules, ["ghost.pending_review"]);
     assert_eq!(snap.orders.len(), 3);
     // Oldest first, so the worst cases survive truncation.
     assert_eq!(snap.orders[0].order_no, "PR-4");
+    // The two past the limit are counted, with their money.
+    assert_eq!(
+        snap.beyond_limit,
+        [orderdeck::model::BeyondLimit {
+            rule_id: "ghost.pending_review".into(),
+            family: orderdeck::model::Family::Ghost,
+            orders: 2,
+            amount_cents: 12_800 + 100,
+        }]
+    );
     let exact = store.clone().with_row_limit(5).detect(now()).await.unwrap();
     assert!(exact.truncated_rules.is_empty());
+    assert!(exact.beyond_limit.is_empty());
     assert_eq!(exact.orders.len(), 5);
 }
 

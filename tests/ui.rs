@@ -252,6 +252,7 @@ fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
                 orders: rows.clone(),
                 rule_errors: vec![],
                 truncated_rules: vec![],
+                beyond_limit: vec![],
             }),
         },
     );
@@ -557,4 +558,52 @@ fn healthy_sources_keep_their_dot_when_the_status_bar_is_full() {
     assert!(status.contains("db ●"), "{status}");
     assert!(status.contains("mq ●"), "{status}");
     assert!(status.contains("zombie"), "family counts stay: {status}");
+}
+
+/// An incident bigger than the list: the pane lists what the row limit
+/// allows and says how many more there are, and the status bar's family
+/// counts and stuck amount are the true totals.
+#[test]
+fn orders_past_the_row_limit_are_counted_on_screen() {
+    use orderdeck::model::{BeyondLimit, Family};
+    let mut s = fixtures::state(200, 60, "dark", ColorDepth::TrueColor, 0);
+    let rows = fixtures::stuck_orders(40);
+    let listed_zombies = rows
+        .iter()
+        .filter(|r| r.family == Family::Zombie)
+        .map(|r| r.order_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mut amounts = std::collections::HashMap::new();
+    for r in &rows {
+        amounts.insert(r.order_id, r.amount_cents);
+    }
+    let listed_amount: i64 = amounts.values().sum();
+    update(
+        &mut s,
+        Msg::Orders {
+            at: fixtures::now(),
+            result: Ok(DetectionSnapshot {
+                as_of: fixtures::now(),
+                orders: rows,
+                rule_errors: vec![],
+                truncated_rules: vec!["zombie.processing_24h".into()],
+                beyond_limit: vec![BeyondLimit {
+                    rule_id: "zombie.processing_24h".into(),
+                    family: Family::Zombie,
+                    orders: 95_161,
+                    amount_cents: 1_000_000,
+                }],
+            }),
+        },
+    );
+    let screen = text(&draw(&s));
+    assert!(
+        screen.contains("row limit hit: 95,161 more not listed"),
+        "{screen}"
+    );
+    let zombies = format!("zombie {}", listed_zombies + 95_161);
+    assert!(screen.contains(&zombies), "{zombies} in:\n{screen}");
+    let amount = format!("stuck {}", format_amount(listed_amount + 1_000_000));
+    assert!(screen.contains(&amount), "{amount} in:\n{screen}");
 }

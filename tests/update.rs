@@ -40,6 +40,7 @@ fn orders_msg(rows: Vec<StuckOrder>) -> Msg {
             orders: rows,
             rule_errors: vec![],
             truncated_rules: vec![],
+            beyond_limit: vec![],
         }),
     }
 }

@@ -284,6 +284,7 @@ fn the_last_anomaly_is_the_last_new_stuck_order_or_alert() {
             orders,
             rule_errors: vec![],
             truncated_rules: vec![],
+            beyond_limit: vec![],
         }),
     };
     update(&mut s, snap(same.clone()));

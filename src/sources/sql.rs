@@ -9,7 +9,8 @@
 
 use super::{OrderStore, SourceError};
 use crate::model::{
-    DetectionSnapshot, OrderSummary, OrderView, RuleError, StuckOrder, Timeline, TimelineEvent,
+    BeyondLimit, DetectionSnapshot, OrderSummary, OrderView, RuleError, StuckOrder, Timeline,
+    TimelineEvent,
 };
 use crate::runbook::{Dialect, Rule, Runbook};
 use chrono::{DateTime, Utc};
@@ -326,6 +327,54 @@ where
         Ok((found, truncated))
     }
 
+    /// For a rule that hit the row limit: the orders and money it finds
+    /// beyond the ones `listed`, by running it again inside a count.
+    async fn count_beyond(
+        &self,
+        p: &Prepared,
+        now: DateTime<Utc>,
+        listed: &[StuckOrder],
+    ) -> Result<Option<BeyondLimit>, String> {
+        let (sql, params) = p.sql.as_ref().map_err(Clone::clone)?;
+        let integer = match DB::DIALECT {
+            Dialect::Mysql => "SIGNED",
+            Dialect::Postgres | Dialect::Sqlite => "BIGINT",
+        };
+        // The rule on lines of its own, so a trailing `--` comment in it
+        // cannot swallow the closing parenthesis.
+        let rule = sql.trim_end().trim_end_matches(';');
+        let counted = format!(
+            "SELECT COUNT(*) AS orders, CAST(COALESCE(SUM(amount_cents), 0) AS {integer}) AS amount_cents\n\
+             FROM (SELECT DISTINCT order_id, amount_cents FROM (\n{rule}\n) AS listed) AS counted"
+        );
+        let mut query = sqlx::query::<DB>(AssertSqlSafe(counted));
+        for name in params {
+            query = match name.as_str() {
+                "cutoff" => DB::bind_time(query, p.rule.cutoff(now)),
+                "now" => DB::bind_time(query, now),
+                // No limit: every order the rule finds is counted.
+                "limit" => DB::bind_int(query, i64::MAX),
+                other => return Err(format!("parameter :{other} has no value in detection")),
+            };
+        }
+        let row = tokio::time::timeout(STATEMENT_TIMEOUT, query.fetch_one(&self.pool))
+            .await
+            .map_err(|_| format!("timed out after {} s", STATEMENT_TIMEOUT.as_secs()))?
+            .map_err(|e| one_line(&e.to_string()))?;
+        let total = u64::try_from(DB::int(&row, "orders")?).unwrap_or(0);
+        let amount = DB::opt_int(&row, "amount_cents")?.unwrap_or(0);
+        let listed_amount = listed
+            .iter()
+            .fold(0i64, |sum, o| sum.saturating_add(o.amount_cents));
+        let orders = total.saturating_sub(listed.len() as u64);
+        Ok((orders > 0).then(|| BeyondLimit {
+            rule_id: p.rule.id.clone(),
+            family: p.rule.family,
+            orders,
+            amount_cents: amount.saturating_sub(listed_amount).max(0),
+        }))
+    }
+
     async fn read_timeline(&self, order_id: i64) -> Result<Option<Timeline>, SourceError> {
         let ctx = |what: &str| format!("timeline of order {order_id}: {what}");
         let mut conn = self
@@ -494,10 +543,18 @@ where
             };
             match outcome {
                 Ok((orders, truncated)) => {
-                    snap.orders.extend(orders);
                     if truncated {
                         snap.truncated_rules.push(p.rule.id.clone());
+                        match self.count_beyond(p, now, &orders).await {
+                            Ok(Some(b)) => snap.beyond_limit.push(b),
+                            Ok(None) => {}
+                            // The list is still right; only the total is
+                            // unknown, and the pane says the limit was hit.
+                            Err(e) => tracing::warn!(rule = %p.rule.id, error = %e,
+                                "counting the orders beyond the row limit failed"),
+                        }
                     }
+                    snap.orders.extend(orders);
                 }
                 Err(message) => {
                     rule_errors += 1;

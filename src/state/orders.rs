@@ -4,7 +4,7 @@
 
 use super::filter::Filter;
 use super::scroll::Scroll;
-use crate::model::{Family, RowKey, RuleError, StuckOrder};
+use crate::model::{BeyondLimit, Family, RowKey, RuleError, StuckOrder};
 use crate::sanitize::sanitize;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
@@ -121,6 +121,22 @@ impl FamilyCounts {
         counts.zombie = seen[2].len();
         counts
     }
+
+    /// With the orders rules counted past the row limit (per rule: an
+    /// order two capped rules both found beyond it counts twice).
+    fn plus(mut self, beyond: &[BeyondLimit]) -> FamilyCounts {
+        for b in beyond {
+            let n = usize::try_from(b.orders).unwrap_or(usize::MAX);
+            let slot = match b.family {
+                Family::Ghost => &mut self.ghost,
+                Family::Split => &mut self.split,
+                Family::Zombie => &mut self.zombie,
+            };
+            *slot = slot.saturating_add(n);
+            self.amount_cents = self.amount_cents.saturating_add(b.amount_cents);
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -137,6 +153,8 @@ pub struct OrdersTable {
     pub as_of: Option<DateTime<Utc>>,
     pub rule_errors: Vec<RuleError>,
     pub truncated_rules: Vec<String>,
+    /// Orders found past the row limit: in `counts`, not in the list.
+    pub beyond_limit: Vec<BeyondLimit>,
     /// Row indices of each order, for "which rules matched this order".
     by_order: HashMap<i64, Vec<usize>>,
     /// Rows (order and rule) of the latest detection that the one before did
@@ -153,13 +171,15 @@ impl OrdersTable {
         mut rows: Vec<StuckOrder>,
         rule_errors: Vec<RuleError>,
         truncated_rules: Vec<String>,
+        beyond_limit: Vec<BeyondLimit>,
     ) -> bool {
         for r in &mut rows {
             sanitize_row(r);
         }
         let unchanged = rows == self.rows
             && rule_errors == self.rule_errors
-            && truncated_rules == self.truncated_rules;
+            && truncated_rules == self.truncated_rules
+            && beyond_limit == self.beyond_limit;
         // Ages are shown relative to `as_of`; a new clock value with the same
         // rows changes what is drawn only at whole-second resolution.
         let age_changed = self.as_of.map(|a| a.timestamp()) != Some(as_of.timestamp());
@@ -180,7 +200,8 @@ impl OrdersTable {
         self.rows = rows;
         self.rule_errors = rule_errors;
         self.truncated_rules = truncated_rules;
-        self.counts = FamilyCounts::of(&self.rows);
+        self.counts = FamilyCounts::of(&self.rows).plus(&beyond_limit);
+        self.beyond_limit = beyond_limit;
         self.by_order.clear();
         for (i, r) in self.rows.iter().enumerate() {
             self.by_order.entry(r.order_id).or_default().push(i);

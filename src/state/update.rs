@@ -45,6 +45,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                     snap.orders,
                     snap.rule_errors,
                     snap.truncated_rules,
+                    snap.beyond_limit,
                 );
                 let was_ok = state.db.health == Health::Ok;
                 state.db.health = Health::Ok;

@@ -67,7 +67,15 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         p.muted,
     ));
     if !t.truncated_rules.is_empty() {
-        extra.push(Span::styled(" (row limit hit)", p.warn));
+        let more: u64 = t.beyond_limit.iter().map(|b| b.orders).sum();
+        extra.push(Span::styled(
+            if more > 0 {
+                format!(" (row limit hit: {} more not listed)", count(more))
+            } else {
+                " (row limit hit)".to_string()
+            },
+            p.warn,
+        ));
     }
     let block = pane_block(
         state,
