@@ -292,17 +292,15 @@ where
     ) -> Result<(Vec<StuckOrder>, bool), String> {
         let (sql, params) = p.sql.as_ref().map_err(Clone::clone)?;
         let limit = i64::from(self.row_limit);
-        // The SQL is the runbook's text with placeholders; every value is bound.
-        let mut query = sqlx::query::<DB>(AssertSqlSafe(sql.clone()));
-        for name in params {
-            query = match name.as_str() {
-                "cutoff" => DB::bind_time(query, p.rule.cutoff(now)),
-                "now" => DB::bind_time(query, now),
-                // One more than asked, so reaching the limit is visible.
-                "limit" => DB::bind_int(query, limit + 1),
-                other => return Err(format!("parameter :{other} has no value in detection")),
-            };
-        }
+        // The SQL is the runbook's text with placeholders; every value is
+        // bound. One more than asked, so reaching the limit is visible.
+        let query = bind_rule::<DB>(
+            sqlx::query(AssertSqlSafe(sql.clone())),
+            p,
+            params,
+            now,
+            limit + 1,
+        )?;
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
         let mut rows = query.fetch(&self.pool);
         let mut found = Vec::new();
@@ -347,16 +345,14 @@ where
             "SELECT COUNT(*) AS orders, CAST(COALESCE(SUM(amount_cents), 0) AS {integer}) AS amount_cents\n\
              FROM (SELECT DISTINCT order_id, amount_cents FROM (\n{rule}\n) AS listed) AS counted"
         );
-        let mut query = sqlx::query::<DB>(AssertSqlSafe(counted));
-        for name in params {
-            query = match name.as_str() {
-                "cutoff" => DB::bind_time(query, p.rule.cutoff(now)),
-                "now" => DB::bind_time(query, now),
-                // No limit: every order the rule finds is counted.
-                "limit" => DB::bind_int(query, i64::MAX),
-                other => return Err(format!("parameter :{other} has no value in detection")),
-            };
-        }
+        // No limit: every order the rule finds is counted.
+        let query = bind_rule::<DB>(
+            sqlx::query(AssertSqlSafe(counted)),
+            p,
+            params,
+            now,
+            i64::MAX,
+        )?;
         let row = tokio::time::timeout(STATEMENT_TIMEOUT, query.fetch_one(&self.pool))
             .await
             .map_err(|_| format!("timed out after {} s", STATEMENT_TIMEOUT.as_secs()))?
@@ -516,6 +512,25 @@ fn view<DB: Backend>(row: &DB::Row) -> Result<OrderView, String> {
         system,
         observed_at,
     })
+}
+
+/// Binds a detection rule's parameters, in the order its SQL names them.
+fn bind_rule<'q, DB: Backend>(
+    mut query: BoundQuery<'q, DB>,
+    p: &Prepared,
+    params: &[String],
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<BoundQuery<'q, DB>, String> {
+    for name in params {
+        query = match name.as_str() {
+            "cutoff" => DB::bind_time(query, p.rule.cutoff(now)),
+            "now" => DB::bind_time(query, now),
+            "limit" => DB::bind_int(query, limit),
+            other => return Err(format!("parameter :{other} has no value in detection")),
+        };
+    }
+    Ok(query)
 }
 
 impl<DB: Backend> OrderStore for SqlStore<DB>
