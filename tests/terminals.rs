@@ -294,17 +294,33 @@ fn the_mouse_is_left_to_the_terminal_unless_asked_for() {
         p.process(&s.seen);
         p.screen().contents()
     };
-    let lines: Vec<String> = screen(&s).lines().map(str::to_string).collect();
-    let header = lines
-        .iter()
-        .position(|l| l.contains("family") && l.contains("order"))
-        .expect("the stuck-order table's header");
-    let row = header + 4;
-    let order_no = lines[row]
-        .split_whitespace()
-        .find(|w| w.starts_with("CO2026"))
-        .expect("an order number on the row")
-        .to_string();
+    // The fourth row of the table, once it is drawn (frames are paced, so
+    // the first order number on screen can come before the fourth row).
+    let fourth_row = |s: &Pty| {
+        let lines: Vec<String> = screen(s).lines().map(str::to_string).collect();
+        let header = lines
+            .iter()
+            .position(|l| l.contains("family") && l.contains("order"))?;
+        let row = header + 4;
+        let order_no = lines
+            .get(row)?
+            .split_whitespace()
+            .find(|w| w.starts_with("CO2026"))?
+            .to_string();
+        Some((row, order_no))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (row, order_no) = loop {
+        if let Some(found) = fourth_row(&s) {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no order number on the table's fourth row:\n{}",
+            screen(&s)
+        );
+        s.pump(Duration::from_millis(200));
+    };
     let title = |s: &Pty| {
         screen(s)
             .lines()
