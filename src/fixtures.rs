@@ -314,9 +314,7 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
             result: Ok(DetectionSnapshot {
                 as_of: now(),
                 orders: stuck_orders(orders),
-                rule_errors: vec![],
-                truncated_rules: vec![],
-                beyond_limit: vec![],
+                ..DetectionSnapshot::default()
             }),
         },
     );

@@ -250,9 +250,7 @@ fn hostile_strings_never_reach_the_buffer_as_control_bytes() {
             result: Ok(DetectionSnapshot {
                 as_of: fixtures::now(),
                 orders: rows.clone(),
-                rule_errors: vec![],
-                truncated_rules: vec![],
-                beyond_limit: vec![],
+                ..DetectionSnapshot::default()
             }),
         },
     );

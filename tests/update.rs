@@ -38,9 +38,7 @@ fn orders_msg(rows: Vec<StuckOrder>) -> Msg {
         result: Ok(DetectionSnapshot {
             as_of: fixtures::now(),
             orders: rows,
-            rule_errors: vec![],
-            truncated_rules: vec![],
-            beyond_limit: vec![],
+            ..DetectionSnapshot::default()
         }),
     }
 }

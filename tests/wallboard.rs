@@ -282,9 +282,7 @@ fn the_last_anomaly_is_the_last_new_stuck_order_or_alert() {
         result: Ok(DetectionSnapshot {
             as_of: later,
             orders,
-            rule_errors: vec![],
-            truncated_rules: vec![],
-            beyond_limit: vec![],
+            ..DetectionSnapshot::default()
         }),
     };
     update(&mut s, snap(same.clone()));
