@@ -584,7 +584,6 @@ fn orders_past_the_row_limit_are_counted_on_screen() {
             result: Ok(DetectionSnapshot {
                 as_of: fixtures::now(),
                 orders: rows,
-                rule_errors: vec![],
                 truncated_rules: vec!["zombie.processing_24h".into()],
                 beyond_limit: vec![BeyondLimit {
                     rule_id: "zombie.processing_24h".into(),
@@ -592,6 +591,7 @@ fn orders_past_the_row_limit_are_counted_on_screen() {
                     orders: 95_161,
                     amount_cents: 1_000_000,
                 }],
+                ..DetectionSnapshot::default()
             }),
         },
     );
