@@ -144,6 +144,11 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     if let Some(w) = spec.look.warnings.first() {
         state.warn(w.clone());
     }
+    let journal = crate::paths::incidents_dir()
+        .map(|dir| crate::postmortem::journal::Journal::new(&dir, &state.env.name));
+    if let Some(journal) = &journal {
+        resume_incident(&mut state, journal);
+    }
     if let Some(start) = spec.wallboard {
         let now = state.now;
         state.wallboard.open(start, false, now);
@@ -210,10 +215,12 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         Effect::RecordIncident {
             incident,
             observations,
-        } => match crate::paths::incidents_dir() {
-            Some(dir) => {
-                if let Err(e) = crate::postmortem::record::append(&dir, &incident, &observations) {
-                    tracing::warn!(%incident, dir = %dir.display(), "cannot record the incident: {e}");
+        } => match &journal {
+            // Shared with every process watching this environment: the
+            // batch may land in an incident another one opened.
+            Some(journal) => {
+                if let Err(e) = journal.append(&incident, observations) {
+                    tracing::warn!(%incident, "cannot record the incident: {e}");
                 }
             }
             None => tracing::warn!("no data directory: the incident is not recorded"),
@@ -249,6 +256,23 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
 
 /// Runs a remediation step off the UI task; its result comes back as a
 /// message (the engine audits every outcome itself).
+/// Carries on the environment's open incident, if there is one: a restart
+/// or a second cockpit keeps its alerts' start times and records only what
+/// is new.
+fn resume_incident(state: &mut State, journal: &crate::postmortem::journal::Journal) {
+    let now = state.now;
+    match journal.open_incident(now) {
+        Ok(Some(open)) => {
+            state.incident = open.recorder();
+            for (id, level, since) in open.open_alerts() {
+                state.alerts.board.resume(id, level, since, now);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("cannot read the incident journal: {e}"),
+    }
+}
+
 fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Msg>) {
     tokio::spawn(async move {
         let now = Utc::now();

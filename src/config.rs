@@ -12,7 +12,7 @@ use crate::toml_errors;
 use serde::{Deserialize, Serialize};
 
 mod alerts;
-mod confluence;
+pub mod confluence;
 pub use alerts::{AlertsConfig, LogExpr, LogRule, MAX_GROWING_SAMPLES, ZeroConsumers};
 pub use confluence::ConfluenceConfig;
 use std::collections::BTreeMap;

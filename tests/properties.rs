@@ -14,6 +14,7 @@ use orderdeck::state::keys::{Key, KeyCode};
 use orderdeck::state::update;
 use orderdeck::theme::ColorDepth;
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -98,10 +99,12 @@ fn order(i: i64, text: String) -> StuckOrder {
 }
 
 proptest! {
-    // Integration tests have no lib.rs beside them to persist failures to.
+    // A failure's seed is saved beside this file and replayed before new
+    // cases: the saved ones are also named tests below, so they are
+    // replayed even when the strategies change and the seeds drift.
     #![proptest_config(ProptestConfig {
         cases: 300,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..ProptestConfig::default()
     })]
 
@@ -185,6 +188,33 @@ proptest! {
             prop_assert!(is_safe(cell.symbol()), "{:?}", cell.symbol());
         }
     }
+}
+
+/// The case saved in `properties.proptest-regressions` (three `/` then
+/// U+202E: the filter prompt taking a bidi override), replayed by name so
+/// it runs whatever the strategies generate.
+#[test]
+fn saved_case_slashes_then_a_bidi_override_keep_the_cockpit_drawable() {
+    let mut state = orderdeck::fixtures::state(100, 30, "dark", ColorDepth::Ansi256, 30);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    for c in ['/', '/', '/', '\u{202e}'] {
+        let _ = update(&mut state, Msg::Key(Key::char(c)));
+    }
+    terminal
+        .draw(|f| orderdeck::ui::render(&state, f))
+        .expect("draw");
+    let drawn: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(!drawn.contains('\u{202e}'), "the override is not drawn raw");
+    assert!(
+        drawn.contains("\\u{202e}"),
+        "the override is shown escaped in the filter prompt"
+    );
 }
 
 // Postmortem drafts: the loader and the three exports.
@@ -408,7 +438,7 @@ fn load_property(bytes: &[u8]) -> Result<Option<Draft>, TestCaseError> {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 200,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
         ..ProptestConfig::default()
     })]
 

@@ -137,6 +137,27 @@ impl AlertBoard {
         &self.active
     }
 
+    /// An alert the environment's incident record says has been firing
+    /// since `since` (raised by this cockpit before a restart, or by another
+    /// one): when it fires on the first poll it keeps that start and does
+    /// not ring the bell again.
+    pub fn resume(
+        &mut self,
+        id: String,
+        level: AlertLevel,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
+        self.cleared.insert(
+            id,
+            Cleared {
+                at: now,
+                since,
+                level,
+            },
+        );
+    }
+
     pub fn is_empty(&self) -> bool {
         self.active.is_empty()
     }

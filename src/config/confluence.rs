@@ -22,11 +22,56 @@ pub struct ConfluenceConfig {
     pub flavor: Option<String>,
 }
 
-/// The token never shows in `{:?}`.
+/// Why a Confluence URL is refused, in one line that never repeats the
+/// credentials it found. A user or password in the URL would be printed on
+/// success, shown by `--dry-run`, stored in the draft's `published.base_url`
+/// and sent as Basic auth in place of the token: the token is the only
+/// credential publish sends.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let shown = crate::config::mask_secrets(url);
+    let parsed = url::Url::parse(url).map_err(|e| {
+        format!(
+            "Confluence URL {:?} is not a URL: {e}",
+            strip_userinfo_text(&shown)
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "Confluence URL {:?} must start with https://",
+            strip_userinfo_text(&shown)
+        ));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        let mut bare = parsed.clone();
+        let _ = bare.set_username("");
+        let _ = bare.set_password(None);
+        return Err(format!(
+            "Confluence URL has credentials in it (user:password@): use {} and put the account in ORDERDECK_CONFLUENCE_USER and the token in ORDERDECK_CONFLUENCE_TOKEN",
+            bare.as_str().trim_end_matches('/')
+        ));
+    }
+    Ok(())
+}
+
+/// Text before the last `@` after `://` dropped, for messages about URLs
+/// that do not even parse (where `Url` cannot strip them for us).
+fn strip_userinfo_text(s: &str) -> String {
+    match s.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let host = &rest[..end];
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            format!("{scheme}://{host}{}", &rest[end..])
+        }
+        None => s.to_string(),
+    }
+}
+
+/// The token never shows in `{:?}`, nor a password in the URL.
 impl fmt::Debug for ConfluenceConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConfluenceConfig")
-            .field("url", &self.url)
+            .field("url", &self.url.as_deref().map(crate::config::mask_secrets))
             .field("user", &self.user)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("space", &self.space)
@@ -49,5 +94,27 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn credentials_in_the_url_are_refused_without_repeating_them() {
+        for url in [
+            "http://alice:hunter2@wiki.example.com/",
+            "https://alice:hunter2@wiki.example.com/wiki",
+            "https://alice@wiki.example.com",
+        ] {
+            let e = check_url(url).expect_err(url);
+            assert!(!e.contains("hunter2") && !e.contains("alice"), "{e}");
+            assert!(e.contains("credentials"), "{e}");
+            assert!(e.contains("wiki.example.com"), "{e}");
+        }
+        let e = check_url("ht!tp://alice:hunter2@x y/").expect_err("not a URL");
+        assert!(!e.contains("hunter2"), "{e}");
+        assert_eq!(check_url("https://wiki.example.com/wiki"), Ok(()));
+        let c = ConfluenceConfig {
+            url: Some("https://alice:hunter2@wiki.example.com".into()),
+            ..ConfluenceConfig::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

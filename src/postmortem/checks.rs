@@ -1,7 +1,8 @@
 //! The checks panel: what a reviewer would ask about the draft. Warnings
 //! only; nothing here ever stops the user from saving or exporting.
 
-use super::model::{ActionKind, Draft, Why};
+use super::model::{ActionKind, Draft, Why, format_time};
+use super::store::MAX_DRAFT_BYTES;
 
 /// One warning, with the why or action item it is about when there is one,
 /// so the editor can point at it.
@@ -41,6 +42,18 @@ pub const MIN_DEPTH: usize = 3;
 
 pub fn check(draft: &Draft) -> Vec<Warning> {
     let mut out = Vec::new();
+    let size = draft.text_bytes();
+    if size > MAX_DRAFT_BYTES {
+        out.push(Warning {
+            about: About::Draft,
+            text: format!(
+                "the draft holds {} MB of text, more than the {} MB a draft may be: it is not saved until it is shorter (the last saved version is kept)",
+                size.div_ceil(1024 * 1024),
+                MAX_DRAFT_BYTES / (1024 * 1024)
+            ),
+        });
+    }
+    times_in_order(draft, &mut out);
     if draft.whys.is_empty() {
         out.push(Warning {
             about: About::Draft,
@@ -104,6 +117,34 @@ pub fn check(draft: &Draft) -> Vec<Warning> {
         });
     }
     out
+}
+
+/// Each time no earlier than the ones before it: a mitigation before the
+/// start is a typo (or a wrong day), and it makes the durations lie.
+fn times_in_order(d: &Draft, out: &mut Vec<Warning>) {
+    let times = [
+        ("Started", d.started_at),
+        ("Detected", d.detected_at),
+        ("Mitigated", d.mitigated_at),
+        ("Resolved", d.resolved_at),
+    ];
+    for (i, (later, t)) in times.iter().enumerate() {
+        let Some(t) = t else { continue };
+        let earlier = times[..i]
+            .iter()
+            .filter_map(|(name, e)| e.map(|e| (name, e)))
+            .find(|(_, e)| t < e);
+        if let Some((name, e)) = earlier {
+            out.push(Warning {
+                about: About::Draft,
+                text: format!(
+                    "{later} ({}) is before {name} ({}): check the date",
+                    format_time(*t),
+                    format_time(e)
+                ),
+            });
+        }
+    }
 }
 
 /// Longest chain below and including `why`.
@@ -184,6 +225,38 @@ mod tests {
         assert_eq!(
             texts(&d),
             vec!["action 1 \"alert on callback lag\" has no owner and no due date".to_string()]
+        );
+    }
+
+    #[test]
+    fn mitigated_before_started_is_a_warning() {
+        let at = |h: u32| {
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 26, h, 0, 0).single()
+        };
+        let mut d = Draft::default();
+        d.started_at = at(6);
+        d.mitigated_at = at(5);
+        let t = texts(&d);
+        assert!(
+            t.contains(
+                &"Mitigated (2026-11-26 05:00 UTC) is before Started (2026-11-26 06:00 UTC): check the date"
+                    .to_string()
+            ),
+            "{t:?}"
+        );
+        d.mitigated_at = at(7);
+        assert!(!texts(&d).iter().any(|t| t.contains("is before")));
+    }
+
+    #[test]
+    fn a_draft_over_the_size_cap_says_so_before_saving() {
+        let mut d = Draft::default();
+        d.summary = "x".repeat(MAX_DRAFT_BYTES as usize + 1);
+        let t = texts(&d);
+        assert!(
+            t.iter().any(|t| t
+                .starts_with("the draft holds 17 MB of text, more than the 16 MB a draft may be")),
+            "{t:?}"
         );
     }
 }

@@ -41,7 +41,9 @@ impl CommandError {
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         let code = match e {
-            StoreError::Io { .. } => 1,
+            StoreError::Io { .. }
+            | StoreError::Locked { .. }
+            | StoreError::WouldBeTooLarge { .. } => 1,
             _ => 2,
         };
         CommandError {
@@ -110,6 +112,9 @@ pub async fn command(
     match cmd {
         PostmortemCommand::New { incident, no_edit } => {
             let incidents = crate::paths::incidents_dir();
+            if let Some(id) = &incident {
+                check_incident(incidents.as_deref(), id)?;
+            }
             let incident =
                 incident.or_else(|| incidents.as_deref().and_then(record::latest_incident));
             let draft = new_draft(
@@ -123,6 +128,9 @@ pub async fn command(
                 eprintln!("edit it with: orderdeck postmortem edit {}", draft.id);
                 return Ok(());
             }
+            let _lock = drafts.lock(&draft.id)?;
+            // Read again under the lock: another editor may have saved it.
+            let draft = drafts.load(&draft.id)?;
             edit_standalone(&drafts, draft, config_path, theme).await
         }
         PostmortemCommand::List => {
@@ -147,6 +155,8 @@ pub async fn command(
             Ok(())
         }
         PostmortemCommand::Edit { id } => {
+            // Before the terminal is taken, so the refusal is one line.
+            let _lock = drafts.lock(&id)?;
             let draft = drafts.load(&id)?;
             edit_standalone(&drafts, draft, config_path, theme).await
         }
@@ -175,6 +185,13 @@ pub async fn command(
             dry_run,
         } => {
             let config = load_config(config_path)?;
+            // Held until `published` is saved: an editor saving meanwhile
+            // would drop it, and the next publish would create a new page.
+            let _lock = if dry_run {
+                None
+            } else {
+                Some(drafts.lock(&id)?)
+            };
             let mut draft = drafts.load(&id)?;
             let target = publish::Target::resolve(
                 &config.confluence,
@@ -201,6 +218,25 @@ pub async fn command(
             Ok(())
         }
     }
+}
+
+/// `--incident ID` names a file in the incidents directory: it must be an
+/// id (nothing that could step out of the directory) and one on record; a
+/// draft pre-filled from nothing would look like a quiet incident.
+fn check_incident(dir: Option<&Path>, id: &str) -> Result<(), CommandError> {
+    record::check_id(id).map_err(CommandError::usage)?;
+    let Some(dir) = dir else {
+        return Err(CommandError::usage(
+            "no data directory to find incidents in (set HOME or XDG_DATA_HOME)",
+        ));
+    };
+    if !record::incident_path(dir, id).is_file() {
+        return Err(CommandError::usage(format!(
+            "no incident {id} on record in {} (the cockpit names them INC-…; ls that directory, or leave out --incident for the latest)",
+            crate::toml_errors::show_path(dir)
+        )));
+    }
+    Ok(())
 }
 
 fn load_config(path: Option<&Path>) -> Result<Config, CommandError> {
@@ -335,9 +371,27 @@ pub async fn from_cockpit<B, E>(
         causes.push((family, list));
     }
     let incidents = crate::paths::incidents_dir();
+    // The environment's open incident, which may be one another process
+    // opened (this cockpit's recorder then names one that was never
+    // written).
+    let shared = incidents.as_deref().and_then(|dir| {
+        super::journal::Journal::new(dir, &state.env.name)
+            .open_incident(state.now)
+            .ok()
+            .flatten()
+            .map(|open| open.id)
+    });
+    let incident = shared.as_deref().or(incident);
     let draft = match new_draft(&drafts, incidents.as_deref(), incident, &causes) {
         Ok(d) => d,
         Err(e) => return state.error(e.message),
+    };
+    let (_lock, draft) = match drafts
+        .lock(&draft.id)
+        .and_then(|lock| Ok((lock, drafts.load(&draft.id)?)))
+    {
+        Ok(held) => held,
+        Err(e) => return state.error(e.to_string()),
     };
     let palette = state.palette().clone();
     match run::run(terminal, events, &drafts, draft, &palette).await {

@@ -245,6 +245,50 @@ impl Draft {
         }
     }
 
+    /// Bytes of text the draft holds: a lower bound of its file's size
+    /// (JSON only adds to it), cheap enough for the checks to compute on
+    /// every frame, where serialising a large draft would not be.
+    pub fn text_bytes(&self) -> u64 {
+        fn whys(list: &[Why]) -> usize {
+            list.iter()
+                .map(|w| w.answer.len() + w.evidence.len() + whys(&w.children))
+                .sum()
+        }
+        let fields = [
+            &self.title,
+            &self.owner,
+            &self.summary,
+            &self.impact.currency,
+            &self.impact.sla_breaches,
+            &self.impact.notes,
+            &self.detection.how,
+            &self.detection.halve_it,
+            &self.root_cause,
+            &self.contributing,
+            &self.went_well,
+            &self.went_wrong,
+            &self.lucky,
+            &self.runbook_updates,
+        ];
+        let rows: usize = self
+            .timeline
+            .iter()
+            .map(|r| r.source.len() + r.what.len())
+            .sum();
+        let actions: usize = self
+            .actions
+            .iter()
+            .map(|a| a.what.len() + a.owner.len() + a.ticket.len())
+            .sum();
+        let suggestions: usize = self.suggestions.iter().map(String::len).sum();
+        let total = fields.iter().map(|f| f.len()).sum::<usize>()
+            + rows
+            + actions
+            + suggestions
+            + whys(&self.whys);
+        total as u64
+    }
+
     /// Start to resolve (or mitigate), when both are known.
     pub fn duration(&self) -> Option<chrono::Duration> {
         let end = self.resolved_at.or(self.mitigated_at)?;

@@ -70,14 +70,7 @@ impl Target {
                     .into(),
             )
         })?;
-        let parsed = url::Url::parse(&base).map_err(|e| {
-            PublishError::Config(format!("Confluence URL {base:?} is not a URL: {e}"))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(PublishError::Config(format!(
-                "Confluence URL {base:?} must start with https://"
-            )));
-        }
+        crate::config::confluence::check_url(&base).map_err(PublishError::Config)?;
         let base = base
             .trim_end_matches('/')
             .trim_end_matches("/wiki")

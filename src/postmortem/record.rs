@@ -12,7 +12,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// `<dir>/<incident>.jsonl`, appended one observation per line.
+/// `<dir>/<incident>.jsonl`, appended one observation per line. Processes
+/// go through [`super::journal::Journal`], which decides the incident under
+/// its lock; this is only the write.
 pub fn append(dir: &Path, incident: &str, observations: &[Observation]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut text = String::new();
@@ -26,6 +28,24 @@ pub fn append(dir: &Path, incident: &str, observations: &[Observation]) -> std::
         .open(incident_path(dir, incident))?;
     // One write per batch, so concurrent readers see whole lines.
     f.write_all(text.as_bytes())
+}
+
+/// An incident id names a file: letters, digits, `-` and `_` only, so no
+/// `/`, `\\` or `..` can lead out of the incidents directory.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 80
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not an incident id: use the INC-… name the cockpit recorded (letters, digits, '-' and '_')",
+            crate::sanitize::sanitize(id)
+        ))
+    }
 }
 
 pub fn incident_path(dir: &Path, incident: &str) -> PathBuf {

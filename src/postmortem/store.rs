@@ -52,6 +52,59 @@ pub enum StoreError {
     },
     #[error("{0:?} is not a draft id: use letters, digits, '-' and '_'")]
     BadId(String),
+    /// Another editor has the draft open: saving here would silently undo
+    /// its edits (or it would undo ours), so nothing is written.
+    #[error(
+        "draft {id} is open in another editor ({holder}): close it there first; nothing was changed here"
+    )]
+    Locked { id: String, holder: String },
+    /// Refused before writing: the reader would refuse the file.
+    #[error(
+        "draft {id} would be {size} bytes, more than the {MAX_DRAFT_BYTES} a draft may be: shorten the longest pasted text; the last saved version is kept"
+    )]
+    WouldBeTooLarge { id: String, size: u64 },
+}
+
+/// Who has a draft open, as written into its lock file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Holder {
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    pub since: chrono::DateTime<chrono::Utc>,
+}
+
+impl Holder {
+    /// This process, now.
+    pub fn me() -> Holder {
+        Holder {
+            user: whoami::username(),
+            host: whoami::fallible::hostname().unwrap_or_else(|_| "unknown-host".into()),
+            pid: std::process::id(),
+            since: chrono::Utc::now(),
+        }
+    }
+
+    /// `ops@bastion, pid 4242, since 2026-11-26 06:15 UTC`, escaped: the
+    /// lock file is outside text like any other.
+    pub fn describe(&self) -> String {
+        crate::sanitize::sanitize(&format!(
+            "{}@{}, pid {}, since {}",
+            self.user,
+            self.host,
+            self.pid,
+            self.since.format("%Y-%m-%d %H:%M UTC")
+        ))
+    }
+}
+
+/// A draft held open by this process; other editors (and publishes) are
+/// refused until it is dropped. The OS lock dies with the process, so a
+/// crashed editor never leaves a draft locked; the file itself stays (an
+/// empty name to lock on), holding who had it last.
+#[derive(Debug)]
+pub struct DraftLock {
+    _file: fs::File,
 }
 
 fn io(what: &'static str, path: &Path, e: std::io::Error) -> StoreError {
@@ -133,6 +186,42 @@ impl Drafts {
             return Err(StoreError::BadId(id.to_string()));
         }
         Ok(self.dir.join(format!("{id}.json")))
+    }
+
+    /// Takes the draft for this process, or says who has it. Editors hold
+    /// it while open; a publish holds it while it updates `published`.
+    pub fn lock(&self, id: &str) -> Result<DraftLock, StoreError> {
+        self.path(id)?;
+        fs::create_dir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
+        let path = self.dir.join(format!("{id}.lock"));
+        let mut file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| io("cannot open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = read_holder(&mut file)
+                    .map(|h| h.describe())
+                    .unwrap_or_else(|| "another process; it did not say who".into());
+                return Err(StoreError::Locked {
+                    id: id.to_string(),
+                    holder,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &path, e)),
+        }
+        let me = serde_json::to_vec(&Holder::me()).unwrap_or_default();
+        // Who holds it is a courtesy for the message; the lock is the OS's.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| std::io::Seek::rewind(&mut file))
+            .and_then(|_| file.write_all(&me))
+            .and_then(|()| file.sync_data());
+        Ok(DraftLock { _file: file })
     }
 
     pub fn exists(&self, id: &str) -> bool {
@@ -227,6 +316,14 @@ impl Drafts {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
+        // The reader's limit, checked before anything is written: a draft
+        // saved over it could never be opened, exported or published.
+        if json.len() as u64 > MAX_DRAFT_BYTES {
+            return Err(StoreError::WouldBeTooLarge {
+                id: draft.id.clone(),
+                size: json.len() as u64,
+            });
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)
             .map_err(|e| io("cannot create a temporary file in", &self.dir, e))?;
         tmp.write_all(&json)
@@ -261,6 +358,14 @@ impl Drafts {
         found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         Ok(found.into_iter().map(|(_, id)| id).collect())
     }
+}
+
+/// The holder a lock file names, if it names one.
+fn read_holder(file: &mut fs::File) -> Option<Holder> {
+    use std::io::Read;
+    let mut text = String::new();
+    file.take(4096).read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 #[cfg(test)]
@@ -322,5 +427,46 @@ mod tests {
             drafts.load("PM-none"),
             Err(StoreError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn a_second_editor_is_refused_and_told_who_holds_the_draft() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let drafts = Drafts::new(dir.path().join("pm"));
+        let held = drafts.lock("PM-3").expect("first editor");
+        let err = drafts.lock("PM-3").expect_err("second editor");
+        let StoreError::Locked { holder, .. } = &err else {
+            panic!("expected Locked, got {err}");
+        };
+        let pid = std::process::id().to_string();
+        assert!(holder.contains(&format!(", pid {pid}, since ")), "{holder}");
+        assert!(holder.contains('@'), "{holder}");
+        assert!(
+            err.to_string()
+                .starts_with("draft PM-3 is open in another editor (")
+        );
+        drafts.lock("PM-4").expect("another draft is free");
+        drop(held);
+        drafts
+            .lock("PM-3")
+            .expect("free again once the first editor closed");
+        assert_eq!(
+            drafts.list().expect("list"),
+            Vec::<String>::new(),
+            "lock files are not drafts"
+        );
+    }
+
+    #[test]
+    fn a_draft_the_reader_would_refuse_is_never_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let drafts = Drafts::new(dir.path().to_path_buf());
+        let mut d = Draft::new("PM-5".into(), chrono::Utc::now());
+        d.summary = "short".into();
+        drafts.save(&d).expect("small draft");
+        d.summary = "x".repeat(MAX_DRAFT_BYTES as usize);
+        let err = drafts.save(&d).expect_err("over the cap");
+        assert!(matches!(err, StoreError::WouldBeTooLarge { .. }), "{err}");
+        assert_eq!(drafts.load("PM-5").expect("kept").summary, "short");
     }
 }

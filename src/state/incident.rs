@@ -3,7 +3,7 @@
 //! and each queue's backlog, the money stuck. Pure: it returns observations
 //! only when something changed, and the edge appends them to a file.
 
-use crate::alerts::Alert;
+use crate::alerts::{Alert, AlertLevel};
 use crate::model::Family;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -174,10 +174,122 @@ impl IncidentRecorder {
     }
 }
 
+impl IncidentRecorder {
+    /// Picks an incident up from its record, as a restarted cockpit or a
+    /// second one on the same environment does: the alerts it has raised and
+    /// not cleared, its peaks, and whether it is quiet. What this process
+    /// sees next is then news only where the record does not say it yet.
+    pub fn resume(id: String, record: &[Observation]) -> IncidentRecorder {
+        let mut r = IncidentRecorder {
+            current: Some(id),
+            ..IncidentRecorder::default()
+        };
+        for o in record {
+            r.apply(o);
+        }
+        r
+    }
+
+    /// Whether `o` adds anything to what this recorder knows.
+    fn is_news(&self, o: &Observation) -> bool {
+        match o {
+            // The record already has its opening.
+            Observation::Opened { .. } => false,
+            Observation::AlertRaised { id, .. } => !self.alerts.contains_key(id),
+            Observation::AlertCleared { id, .. } => self.alerts.contains_key(id),
+            Observation::FamilyPeak { family, orders, .. } => {
+                *orders > self.family_peak.get(family).copied().unwrap_or(0)
+            }
+            Observation::QueuePeak { queue, ready, .. } => {
+                *ready > self.queue_peak.get(queue).copied().unwrap_or(0)
+            }
+            Observation::AmountPeak { cents, .. } => *cents > self.amount_peak,
+            Observation::AllClear { .. } => self.clear_since.is_none(),
+        }
+    }
+
+    fn apply(&mut self, o: &Observation) {
+        match o {
+            Observation::Opened { .. } => self.clear_since = None,
+            Observation::AlertRaised { id, message, .. } => {
+                self.alerts.insert(id.clone(), message.clone());
+                self.clear_since = None;
+            }
+            Observation::AlertCleared { id, .. } => {
+                self.alerts.remove(id);
+            }
+            Observation::FamilyPeak { family, orders, .. } => {
+                let peak = self.family_peak.entry(*family).or_default();
+                *peak = (*peak).max(*orders);
+                self.clear_since = None;
+            }
+            Observation::QueuePeak { queue, ready, .. } => {
+                let peak = self.queue_peak.entry(queue.clone()).or_default();
+                *peak = (*peak).max(*ready);
+            }
+            Observation::AmountPeak { cents, .. } => {
+                self.amount_peak = self.amount_peak.max(*cents);
+            }
+            Observation::AllClear { at } => self.clear_since = Some(*at),
+        }
+    }
+}
+
+/// What of `batch` the record does not say yet. Several processes watch one
+/// environment and each sees the same alert rise; the record keeps it once.
+pub fn news(record: &[Observation], batch: Vec<Observation>) -> Vec<Observation> {
+    // An empty record has not opened yet: everything is news there.
+    if record.is_empty() {
+        return batch;
+    }
+    let mut known = IncidentRecorder::resume(String::new(), record);
+    let mut out = Vec::new();
+    for o in batch {
+        if known.is_news(&o) {
+            known.apply(&o);
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Whether the incident this is the record of is still going at `at`: it
+/// has not gone quiet for [`QUIET_GAP`] since its last all-clear.
+pub fn is_open(record: &[Observation], at: DateTime<Utc>) -> bool {
+    if record.is_empty() {
+        return false;
+    }
+    let r = IncidentRecorder::resume(String::new(), record);
+    r.clear_since.is_none_or(|since| at - since < QUIET_GAP)
+}
+
+/// The alerts an open incident has raised and not cleared, with when each
+/// was first raised: a restarted cockpit shows them as old as they are.
+pub fn open_alerts(record: &[Observation]) -> Vec<(String, AlertLevel, DateTime<Utc>)> {
+    let mut open: BTreeMap<String, (AlertLevel, DateTime<Utc>)> = BTreeMap::new();
+    for o in record {
+        match o {
+            Observation::AlertRaised { at, id, level, .. } => {
+                let level = match level.as_str() {
+                    "warning" => AlertLevel::Warning,
+                    _ => AlertLevel::Critical,
+                };
+                open.entry(id.clone()).or_insert((level, *at));
+            }
+            Observation::AlertCleared { id, .. } => {
+                open.remove(id);
+            }
+            _ => {}
+        }
+    }
+    open.into_iter()
+        .map(|(id, (level, at))| (id, level, at))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::AlertLevel;
 
     fn t(min: i64) -> DateTime<Utc> {
         DateTime::<Utc>::UNIX_EPOCH + Duration::minutes(min)
@@ -240,5 +352,71 @@ mod tests {
         let (next, obs) = r.observe(t(31 + 61), seen(&a, 1, 0)).expect("new");
         assert_ne!(next, id);
         assert_eq!(obs[0], Observation::Opened { at: t(92) });
+    }
+
+    #[test]
+    fn a_resumed_recorder_only_records_what_the_record_lacks() {
+        let a = [alert("queue.ready/settlement")];
+        let mut first = IncidentRecorder::default();
+        let (id, record) = first.observe(t(1), seen(&a, 3, 5000)).expect("opened");
+        // A restart ten minutes later sees the same alert and fewer orders.
+        let mut again = IncidentRecorder::resume(id.clone(), &record);
+        assert_eq!(again.current(), Some(id.as_str()));
+        assert_eq!(again.observe(t(11), seen(&a, 2, 5000)), None, "no news");
+        let (same, obs) = again.observe(t(12), seen(&a, 7, 5000)).expect("peak");
+        assert_eq!(same, id);
+        assert_eq!(
+            obs,
+            [
+                Observation::FamilyPeak {
+                    at: t(12),
+                    family: Family::Ghost,
+                    orders: 7
+                },
+                Observation::AmountPeak {
+                    at: t(12),
+                    cents: 700
+                }
+            ]
+        );
+        assert_eq!(
+            open_alerts(&record),
+            [(
+                "queue.ready/settlement".to_string(),
+                AlertLevel::Critical,
+                t(1)
+            )]
+        );
+    }
+
+    #[test]
+    fn news_drops_what_another_process_already_recorded() {
+        let a = [alert("queue.ready/settlement")];
+        let (_, record) = IncidentRecorder::default()
+            .observe(t(1), seen(&a, 3, 5000))
+            .expect("one");
+        let (_, other) = IncidentRecorder::default()
+            .observe(t(2), seen(&a, 5, 5000))
+            .expect("two");
+        assert_eq!(
+            news(&record, other),
+            [
+                Observation::FamilyPeak {
+                    at: t(2),
+                    family: Family::Ghost,
+                    orders: 5
+                },
+                Observation::AmountPeak {
+                    at: t(2),
+                    cents: 500
+                }
+            ]
+        );
+        assert!(is_open(&record, t(500)), "no all-clear: still open");
+        let mut cleared = record.clone();
+        cleared.push(Observation::AllClear { at: t(10) });
+        assert!(is_open(&cleared, t(69)));
+        assert!(!is_open(&cleared, t(70)), "an hour quiet: over");
+        assert!(!is_open(&[], t(0)));
     }
 }

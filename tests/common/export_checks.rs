@@ -4,7 +4,7 @@
 //! what is wrong, so both harnesses can report it their own way.
 #![allow(dead_code)]
 
-use orderdeck::postmortem::export::{self, Format, one_line};
+use orderdeck::postmortem::export::{self, Format};
 use orderdeck::postmortem::model::Draft;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
@@ -74,14 +74,46 @@ pub fn tables(md: &str) -> Vec<Table> {
     out
 }
 
-/// What a cell must read back as: the field on one line, controls shown as
-/// spaces, trimmed (a reader trims cells).
+/// What a cell must read back as, written here rather than taken from the
+/// exporter (an oracle built from the code under test agrees with its
+/// bugs): controls shown as spaces, every run of whitespace one space,
+/// trimmed (a reader trims cells), and bidi and invisible characters shown
+/// escaped as `\u{202e}`.
 pub fn cell_text(s: &str) -> String {
-    let mapped: String = one_line(s)
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    mapped.trim_matches([' ', '\t']).to_string()
+    let mut shown = String::new();
+    for c in s.chars() {
+        match c {
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{FEFF}'
+            | '\u{00AD}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{FFF9}'..='\u{FFFC}' => shown.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c if c.is_control() => shown.push(' '),
+            c => shown.push(c),
+        }
+    }
+    let mut out = String::new();
+    for word in shown.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+#[test]
+fn cell_text_oracle_reads_as_written() {
+    assert_eq!(cell_text("  a\n\tb\x1b[2J  c "), "a b [2J c");
+    assert_eq!(cell_text("gpj\u{202e}.exe"), "gpj\\u{202e}.exe");
+    assert_eq!(cell_text("zero\u{200b}width"), "zero\\u{200b}width");
 }
 
 /// The Markdown export has exactly its four tables, every row with the

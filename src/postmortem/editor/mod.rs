@@ -455,13 +455,29 @@ fn input(key: Key) -> Input {
     }
 }
 
-/// Leaves the field: keeps the text if the field accepts it, else puts
-/// back what was there and says why.
-fn leave(ed: &mut Editor, field: Field, area: &TextArea<'static>, original: &str) {
+/// Leaves the field if the field accepts the text. A bad time or number
+/// is not thrown away: the field stays open with the typed text and the
+/// error, to fix or empty. Only an interrupt, which must leave, puts back
+/// what was there.
+fn leave(
+    ed: &mut Editor,
+    field: Field,
+    area: &TextArea<'static>,
+    original: &str,
+    interrupt: bool,
+) -> bool {
     let text = area.lines().join("\n");
-    if let Err(e) = fields::set(&mut ed.draft, field, &text) {
-        if fields::set(&mut ed.draft, field, original).is_ok() {
-            ed.message = Some(format!("{e}; kept {original:?}"));
+    match fields::set(&mut ed.draft, field, &text) {
+        Ok(()) => true,
+        Err(e) if !interrupt => {
+            ed.message = Some(format!("{e}; fix it or empty the field"));
+            false
+        }
+        Err(e) => {
+            if fields::set(&mut ed.draft, field, original).is_ok() {
+                ed.message = Some(format!("{e}; kept {original:?}"));
+            }
+            true
         }
     }
 }
@@ -478,8 +494,14 @@ fn edit_key(
         || key.is_interrupt()
         || (key.code == K::Enter && !key.ctrl && !key.alt && field.kind() == Kind::Line);
     if done {
-        leave(ed, field, &area, &original);
-        return Mode::Browse;
+        if leave(ed, field, &area, &original, key.is_interrupt()) {
+            return Mode::Browse;
+        }
+        return Mode::Edit {
+            field,
+            area,
+            original,
+        };
     }
     if key.ctrl && key.code == K::Char('f') {
         ed.message = Some("search (regex): type, Enter finds next, Esc back".into());

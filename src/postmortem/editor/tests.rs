@@ -69,23 +69,35 @@ fn typing_in_a_field_updates_the_draft_and_undo_takes_it_back() {
 }
 
 #[test]
-fn a_bad_time_is_refused_with_a_message_and_the_old_value_kept() {
+fn a_bad_time_keeps_the_typed_text_with_the_error_until_fixed() {
     let mut ed = Editor::new(Draft::default());
     // Title, Severity, Status, Owner, Started.
     feed(
         &mut ed,
         [key('j'), key('j'), key('j'), key('j'), code(KeyCode::Enter)],
     );
-    feed(&mut ed, typed("soon"));
-    feed(&mut ed, [code(KeyCode::Esc)]);
-    assert_eq!(ed.draft.started_at, None);
-    assert!(
-        ed.message
-            .as_deref()
-            .is_some_and(|m| m.contains("not a time"))
-    );
-    feed(&mut ed, [code(KeyCode::Enter)]);
-    feed(&mut ed, typed("2026-11-26 06:15"));
+    feed(&mut ed, typed("2026-11-26 0615"));
+    for leave in [KeyCode::Esc, KeyCode::Enter] {
+        feed(&mut ed, [code(leave)]);
+        assert_eq!(ed.draft.started_at, None);
+        let Mode::Edit { area, .. } = &ed.mode else {
+            panic!("{leave:?}: the field stays open on a bad time");
+        };
+        assert_eq!(
+            area.lines().join("\n"),
+            "2026-11-26 0615",
+            "typed text kept"
+        );
+        assert!(
+            ed.message.as_deref().is_some_and(
+                |m| m.contains("not a time") && m.ends_with("fix it or empty the field")
+            ),
+            "{:?}",
+            ed.message
+        );
+    }
+    feed(&mut ed, [code(KeyCode::Left), code(KeyCode::Left)]);
+    feed(&mut ed, typed(":"));
     feed(&mut ed, [code(KeyCode::Enter)]);
     assert_eq!(
         ed.draft
@@ -185,4 +197,28 @@ fn the_header_screen_at_80x24() {
     d.owner = "oncall@example.com".into();
     let ed = Editor::new(d);
     insta::assert_snapshot!("editor_header_80x24", screen(&ed, 80, 24));
+}
+
+#[test]
+fn a_bad_number_keeps_the_typed_text_and_an_interrupt_puts_back_the_old_one() {
+    let mut ed = Editor::new(Draft::default());
+    goto(&mut ed, Section::Impact);
+    // Ghost orders is the first field of the impact section.
+    feed(&mut ed, [code(KeyCode::Enter)]);
+    feed(&mut ed, typed("12x"));
+    feed(&mut ed, [code(KeyCode::Enter)]);
+    let Mode::Edit { area, .. } = &ed.mode else {
+        panic!("the field stays open on a bad number");
+    };
+    assert!(area.lines().join("").ends_with("12x"), "{:?}", area.lines());
+    assert!(
+        ed.message
+            .as_deref()
+            .is_some_and(|m| m.contains("is not a whole number")),
+        "{:?}",
+        ed.message
+    );
+    feed(&mut ed, [Msg::Key(Key::ctrl('c'))]);
+    assert!(matches!(ed.mode, Mode::Browse), "an interrupt leaves");
+    assert_eq!(ed.draft.impact.ghost_orders, 0);
 }

@@ -115,7 +115,10 @@ fn field_lines(ed: &Editor, p: &Palette, width: u16) -> (Vec<Line<'static>>, usi
         let (indent, heading) = match *f {
             Field::WhyAnswer(id) => {
                 let depth = why_depth(ed, id);
-                (depth * 2, Some(format!("Why {} · #{id}", depth + 1)))
+                // Numbered as the exports number it, so "answers Why 1.2"
+                // on an action item points at what is on screen.
+                let n = crate::postmortem::export::why_number(&ed.draft, id).unwrap_or_default();
+                (depth * 2, Some(format!("Why {n}")))
             }
             Field::WhyEvidence(id) | Field::WhyConfidence(id) | Field::WhyCategory(id) => {
                 (why_depth(ed, id) * 2, None)
@@ -305,7 +308,9 @@ fn render_bottom(ed: &Editor, p: &Palette, frame: &mut Frame, area: Rect) {
             let what = match t {
                 Target::Why(id) => {
                     let below = ed.draft.why(*id).map_or(0, |w| count(&w.children));
-                    format!("delete why #{id} and the {below} under it? y/n")
+                    let n =
+                        crate::postmortem::export::why_number(&ed.draft, *id).unwrap_or_default();
+                    format!("delete Why {n} and the {below} under it? y/n")
                 }
                 Target::Row(i) => format!("delete timeline row {}? y/n", i + 1),
                 Target::Action(i) => format!("delete action {}? y/n", i + 1),

@@ -3,8 +3,8 @@
 //! is backslash-escaped so it stays text.
 
 use super::{
-    answers_label, detection_delay, header_rows, impact_rows, one_line, paragraphs, prose_sections,
-    title,
+    answers_label, detection_delay, header_rows, impact_rows, number, one_line, paragraphs,
+    prose_sections, title,
 };
 use crate::postmortem::model::{Choice, Draft, Why, format_time};
 use std::fmt::Write;
@@ -12,6 +12,7 @@ use std::fmt::Write;
 /// Escapes inline text: every character that could start markup, plus the
 /// ones that start a block at the beginning of a line.
 pub fn inline(s: &str) -> String {
+    let s = super::reveal(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -66,9 +67,15 @@ fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
     out.push('\n');
 }
 
-fn whys(out: &mut String, list: &[Why], depth: usize) {
+fn whys(out: &mut String, list: &[Why], prefix: &str) {
+    let depth = if prefix.is_empty() {
+        0
+    } else {
+        prefix.split('.').count()
+    };
     let indent = "  ".repeat(depth);
-    for w in list {
+    for (i, w) in list.iter().enumerate() {
+        let n = number(prefix, i);
         let answer = if w.answer.trim().is_empty() {
             "(no answer yet)".to_string()
         } else {
@@ -76,8 +83,7 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
         };
         let _ = write!(
             out,
-            "{indent}- **Why {}:** {answer}\\\n{indent}  *{}, confidence {}*",
-            depth + 1,
+            "{indent}- **Why {n}:** {answer}\\\n{indent}  *{}, confidence {}*",
             w.category.label(),
             w.confidence.label()
         );
@@ -85,7 +91,7 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
             let _ = write!(out, "\\\n{indent}  Evidence: {}", cell(&w.evidence));
         }
         out.push('\n');
-        whys(out, &w.children, depth + 1);
+        whys(out, &w.children, &n);
     }
 }
 
@@ -139,7 +145,7 @@ pub fn render(d: &Draft) -> String {
     if d.whys.is_empty() {
         out.push_str("*Not written yet.*\n\n");
     } else {
-        whys(&mut out, &d.whys, 0);
+        whys(&mut out, &d.whys, "");
         out.push('\n');
     }
 

@@ -23,7 +23,9 @@ pub fn render(draft: &Draft, format: Format) -> String {
     }
 }
 
-/// The page title: `PM-…: title`.
+/// The page title: `PM-…: title`, sanitised like the body: controls
+/// (ESC, BEL, C1) become spaces and bidi and invisible characters are
+/// shown escaped, because the title goes to Confluence as it is.
 pub fn title(draft: &Draft) -> String {
     let t = one_line(&draft.title);
     if t.is_empty() {
@@ -33,10 +35,61 @@ pub fn title(draft: &Draft) -> String {
     }
 }
 
-/// Text for a table cell or a list item: every line break and run of
-/// whitespace becomes one space, so a cell stays one paragraph.
+/// Bidi overrides, isolates and marks and zero-width characters shown
+/// escaped (`\u{202e}`, as the cockpit shows them): left in, U+202E makes
+/// `gpj.exe` read as `exe.jpg` on the page. Controls are left to each
+/// format, which knows what a line break is there.
+pub fn reveal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let one: &str = c.encode_utf8(&mut buf);
+        if c.is_control() || crate::sanitize::is_safe(one) {
+            out.push(c);
+        } else {
+            out.push_str(&crate::sanitize::sanitize(one));
+        }
+    }
+    out
+}
+
+/// Numbers of the whys as the exports show them: `1`, `1.1`, `1.1.2`. The
+/// depth is in the number, and every why has its own, so an action item
+/// can say which one it answers.
+pub fn why_number(d: &Draft, id: u32) -> Option<String> {
+    fn find(list: &[super::model::Why], prefix: &str, id: u32) -> Option<String> {
+        for (i, w) in list.iter().enumerate() {
+            let n = number(prefix, i);
+            if w.id == id {
+                return Some(n);
+            }
+            if let Some(found) = find(&w.children, &n, id) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    find(&d.whys, "", id)
+}
+
+/// The number of the `i`th why under `prefix` (empty for the roots).
+pub fn number(prefix: &str, i: usize) -> String {
+    if prefix.is_empty() {
+        (i + 1).to_string()
+    } else {
+        format!("{prefix}.{}", i + 1)
+    }
+}
+
+/// Text for a table cell, a list item or the title: bidi and invisible
+/// characters shown escaped, and every line break, control and run of
+/// whitespace one space, so a cell stays one paragraph.
 pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    reveal(s)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Paragraphs of a multi-line field: blocks split at blank lines, each a
@@ -113,16 +166,18 @@ pub fn detection_delay(d: &Draft) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Label of the why an action answers: `Why 3: answer…`.
+/// Label of the why an action answers, numbered as the why tree is:
+/// `Why 1.1.2: answer…`.
 pub fn answers_label(d: &Draft, id: Option<u32>) -> String {
     let Some(w) = id.and_then(|id| d.why(id)) else {
         return String::new();
     };
+    let n = why_number(d, w.id).unwrap_or_default();
     let mut text: String = one_line(&w.answer).chars().take(40).collect();
     if one_line(&w.answer).chars().count() > 40 {
         text.push('…');
     }
-    format!("why #{}: {text}", w.id)
+    format!("Why {n}: {text}")
 }
 
 /// The closing sections: (heading, text) in document order.

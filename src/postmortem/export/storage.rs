@@ -17,6 +17,7 @@ fn keep(c: char) -> bool {
 
 /// Escapes a text node or attribute value.
 pub fn text(s: &str) -> String {
+    let s = super::reveal(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars().filter(|c| keep(*c)) {
         match c {
@@ -33,7 +34,7 @@ pub fn text(s: &str) -> String {
 
 /// A CDATA section; a `]]>` inside is split across two sections.
 pub fn cdata(s: &str) -> String {
-    let clean: String = s
+    let clean: String = super::reveal(s)
         .replace("\r\n", "\n")
         .chars()
         .filter(|c| keep(*c))
@@ -114,9 +115,10 @@ fn code(s: &str) -> String {
     )
 }
 
-fn whys(out: &mut String, list: &[Why], depth: usize) {
+fn whys(out: &mut String, list: &[Why], prefix: &str) {
     out.push_str("<ul>");
-    for w in list {
+    for (i, w) in list.iter().enumerate() {
+        let n = super::number(prefix, i);
         let answer = if w.answer.trim().is_empty() {
             "(no answer yet)".to_string()
         } else {
@@ -124,8 +126,7 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
         };
         let _ = write!(
             out,
-            "<li><p><strong>Why {}:</strong> {answer} <em>({}, confidence {})</em></p>",
-            depth + 1,
+            "<li><p><strong>Why {n}:</strong> {answer} <em>({}, confidence {})</em></p>",
             w.category.label(),
             w.confidence.label()
         );
@@ -133,7 +134,7 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
             out.push_str(&code(&w.evidence));
         }
         if !w.children.is_empty() {
-            whys(out, &w.children, depth + 1);
+            whys(out, &w.children, &n);
         }
         out.push_str("</li>");
     }
@@ -204,7 +205,7 @@ pub fn render(d: &Draft) -> String {
     if d.whys.is_empty() {
         out.push_str("<p><em>Not written yet.</em></p>");
     } else {
-        whys(&mut out, &d.whys, 0);
+        whys(&mut out, &d.whys, "");
     }
 
     for (heading, body) in prose_sections(d) {

@@ -3,16 +3,31 @@
 //! literal backslash becomes an entity, because `\\` is a line break there.
 
 use super::{
-    answers_label, detection_delay, header_rows, impact_rows, one_line, paragraphs, prose_sections,
-    title,
+    answers_label, detection_delay, header_rows, impact_rows, number, one_line, paragraphs,
+    prose_sections, title,
 };
 use crate::postmortem::model::{Choice, Draft, Severity, Status, Why, format_time};
 use std::fmt::Write;
 
 pub fn escape(s: &str) -> String {
+    let s = super::reveal(s);
     let mut out = String::with_capacity(s.len() + 8);
+    // At the start of a line `h1.`..`h6.` make a heading and `bq.` a quote;
+    // their first letter as an entity keeps them text. (`*`, `#` and `-`,
+    // which start lists and rules, are escaped wherever they are.)
+    let lead = s.trim_start();
+    let block = lead.len() > 2
+        && (lead.starts_with("bq.")
+            || (lead.starts_with('h')
+                && matches!(lead.as_bytes()[1], b'1'..=b'6')
+                && lead.as_bytes()[2] == b'.'));
+    let mut first = block;
     for c in s.chars() {
         match c {
+            c if first && !c.is_whitespace() => {
+                first = false;
+                let _ = write!(out, "&#{};", u32::from(c));
+            }
             '\\' => out.push_str("&#92;"),
             '{' | '}' | '[' | ']' | '|' | '*' | '_' | '-' | '+' | '^' | '~' | '?' | '!' | '#'
             | '(' | ')' => {
@@ -57,8 +72,14 @@ fn lozenge(colour: &str, title: &str) -> String {
     format!("{{status:colour={colour}|title={title}}}")
 }
 
-fn whys(out: &mut String, list: &[Why], depth: usize) {
-    for w in list {
+fn whys(out: &mut String, list: &[Why], prefix: &str) {
+    let depth = if prefix.is_empty() {
+        0
+    } else {
+        prefix.split('.').count()
+    };
+    for (i, w) in list.iter().enumerate() {
+        let n = number(prefix, i);
         let answer = if w.answer.trim().is_empty() {
             "\\(no answer yet\\)".to_string()
         } else {
@@ -66,9 +87,8 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
         };
         let _ = write!(
             out,
-            "{} *Why {}:* {answer} _{}, confidence {}_",
+            "{} *Why {n}:* {answer} _{}, confidence {}_",
             "*".repeat(depth + 1),
-            depth + 1,
             escape(w.category.label()),
             escape(w.confidence.label())
         );
@@ -76,7 +96,7 @@ fn whys(out: &mut String, list: &[Why], depth: usize) {
             let _ = write!(out, " \\\\ Evidence: {}", cell(&w.evidence));
         }
         out.push('\n');
-        whys(out, &w.children, depth + 1);
+        whys(out, &w.children, &n);
     }
 }
 
@@ -138,7 +158,7 @@ pub fn render(d: &Draft) -> String {
     if d.whys.is_empty() {
         out.push_str("_Not written yet._\n\n");
     } else {
-        whys(&mut out, &d.whys, 0);
+        whys(&mut out, &d.whys, "");
         out.push('\n');
     }
 
