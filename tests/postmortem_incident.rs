@@ -240,6 +240,13 @@ fn a_draft_open_in_one_editor_is_refused_to_another_and_to_publish() {
         "[confluence]\nurl = 'http://127.0.0.1:1'\ntoken = 'x'\nspace = 'OPS'\n",
     )
     .expect("config");
+    // Owner-only, as a config with a token should be (else every command
+    // adds a warning line).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     let pid = std::process::id();
     for args in [
         vec!["postmortem", "edit", "PM-1"],

@@ -408,8 +408,10 @@ fn confirm_key(ed: &mut Editor, target: Target, key: Key) -> Mode {
     }
     match target {
         Target::Why(id) => {
-            if let Some(w) = ed.draft.delete_why(id) {
-                ed.message = Some(format!("deleted why #{}", w.id));
+            // Its number as on screen, taken before the tree renumbers.
+            let n = super::export::why_number(&ed.draft, id).unwrap_or_default();
+            if ed.draft.delete_why(id).is_some() {
+                ed.message = Some(format!("deleted Why {n}"));
             }
         }
         Target::Row(i) if i < ed.draft.timeline.len() => {
