@@ -233,9 +233,11 @@ mod tests {
         let at = |h: u32| {
             chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 26, h, 0, 0).single()
         };
-        let mut d = Draft::default();
-        d.started_at = at(6);
-        d.mitigated_at = at(5);
+        let mut d = Draft {
+            started_at: at(6),
+            mitigated_at: at(5),
+            ..Draft::default()
+        };
         let t = texts(&d);
         assert!(
             t.contains(
@@ -250,8 +252,10 @@ mod tests {
 
     #[test]
     fn a_draft_over_the_size_cap_says_so_before_saving() {
-        let mut d = Draft::default();
-        d.summary = "x".repeat(MAX_DRAFT_BYTES as usize + 1);
+        let d = Draft {
+            summary: "x".repeat(MAX_DRAFT_BYTES as usize + 1),
+            ..Draft::default()
+        };
         let t = texts(&d);
         assert!(
             t.iter().any(|t| t

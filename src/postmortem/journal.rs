@@ -3,7 +3,7 @@
 //!
 //! Each cockpit, wallboard or headless command folds what it sees into its
 //! own [`IncidentRecorder`]; the journal is where they meet. Appends happen
-//! under an exclusive lock on `<dir>/.lock`, and under that lock the batch
+//! under an exclusive lock (`flock`, via `fd-lock`) on `<dir>/.lock`, and under that lock the batch
 //! goes to the environment's open incident (named in `<dir>/.open-<env>`)
 //! minus what the record already says. So a restart, an SSH drop or a
 //! wallboard in another pane carries on the same incident instead of
@@ -69,22 +69,17 @@ impl Journal {
         self.dir.join(format!(".open-{safe}"))
     }
 
-    /// Holds the journal's lock until dropped. Every process takes it for
-    /// each append and each read of the open incident, so a reader never
-    /// sees one half of another's decision.
-    fn lock(&self, exclusive: bool) -> std::io::Result<fs::File> {
+    /// The journal's lock file. Every process takes it (exclusively: the
+    /// reads are rare, at start-up and on `p`) for each append and each read
+    /// of the open incident, so nobody sees one half of another's decision.
+    fn lock_file(&self) -> std::io::Result<fd_lock::RwLock<fs::File>> {
         fs::create_dir_all(&self.dir)?;
         let f = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(self.dir.join(".lock"))?;
-        if exclusive {
-            f.lock()?
-        } else {
-            f.lock_shared()?
-        }
-        Ok(f)
+        Ok(fd_lock::RwLock::new(f))
     }
 
     /// The incident the pointer names, with its record, if it is still
@@ -103,7 +98,8 @@ impl Journal {
     /// The environment's incident, if one is open at `now`: what a process
     /// starting up carries on.
     pub fn open_incident(&self, now: DateTime<Utc>) -> std::io::Result<Option<Resumed>> {
-        let _lock = self.lock(false)?;
+        let mut lock = self.lock_file()?;
+        let _held = lock.write()?;
         Ok(self.open_at(now))
     }
 
@@ -116,7 +112,8 @@ impl Journal {
         let Some(at) = batch.first().map(Observation::at) else {
             return Ok(proposed.to_string());
         };
-        let _lock = self.lock(true)?;
+        let mut lock = self.lock_file()?;
+        let _held = lock.write()?;
         let (id, batch) = match self.open_at(at) {
             Some(open) => {
                 let fresh = news(&open.record, batch);

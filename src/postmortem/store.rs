@@ -104,7 +104,7 @@ impl Holder {
 /// empty name to lock on), holding who had it last.
 #[derive(Debug)]
 pub struct DraftLock {
-    _file: fs::File,
+    _file: fd_lock::RwLock<fs::File>,
 }
 
 fn io(what: &'static str, path: &Path, e: std::io::Error) -> StoreError {
@@ -194,17 +194,32 @@ impl Drafts {
         self.path(id)?;
         fs::create_dir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
         let path = self.dir.join(format!("{id}.lock"));
-        let mut file = fs::OpenOptions::new()
+        let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
             .open(&path)
             .map_err(|e| io("cannot open", &path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let holder = read_holder(&mut file)
+        let mut lock = fd_lock::RwLock::new(file);
+        match lock.try_write() {
+            Ok(mut held) => {
+                let me = serde_json::to_vec(&Holder::me()).unwrap_or_default();
+                // Who holds it is a courtesy for the message; the lock is
+                // the OS's.
+                let _ = held
+                    .set_len(0)
+                    .and_then(|()| std::io::Seek::rewind(&mut *held))
+                    .and_then(|_| held.write_all(&me))
+                    .and_then(|()| held.sync_data());
+                // Kept until the file is closed, when DraftLock is dropped
+                // (or the process dies): the guard only borrows the file.
+                std::mem::forget(held);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let holder = fs::File::open(&path)
+                    .ok()
+                    .and_then(|mut f| read_holder(&mut f))
                     .map(|h| h.describe())
                     .unwrap_or_else(|| "another process; it did not say who".into());
                 return Err(StoreError::Locked {
@@ -212,16 +227,9 @@ impl Drafts {
                     holder,
                 });
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &path, e)),
+            Err(e) => return Err(io("cannot lock", &path, e)),
         }
-        let me = serde_json::to_vec(&Holder::me()).unwrap_or_default();
-        // Who holds it is a courtesy for the message; the lock is the OS's.
-        let _ = file
-            .set_len(0)
-            .and_then(|()| std::io::Seek::rewind(&mut file))
-            .and_then(|_| file.write_all(&me))
-            .and_then(|()| file.sync_data());
-        Ok(DraftLock { _file: file })
+        Ok(DraftLock { _file: lock })
     }
 
     pub fn exists(&self, id: &str) -> bool {
