@@ -130,8 +130,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }) => {
             let path = config_path(&global)?;
             let written = config::init(&path, force).map_err(|e| Failure::usage(e.to_string()))?;
-            println!("wrote {}", written.display());
-            println!("edit it, then check it with: orderdeck config check");
+            orderdeck::outln!("wrote {}", written.display());
+            orderdeck::outln!("edit it, then check it with: orderdeck config check");
             Ok(())
         }
         Some(Command::Config {
@@ -153,7 +153,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::usage(last.clone()));
             }
             let cfg = checked.config;
-            println!(
+            orderdeck::outln!(
                 "{}: ok ({} environment{})",
                 path.display(),
                 cfg.env.len(),
@@ -384,9 +384,9 @@ fn list_themes() {
             .map(|t| t.description.clone())
             .unwrap_or_default();
         let mark = if name == default { "*" } else { " " };
-        println!("{mark} {name:<16} {desc}");
+        orderdeck::outln!("{mark} {name:<16} {desc}");
     }
-    println!("(* = default for this terminal, colour depth {depth:?})");
+    orderdeck::outln!("(* = default for this terminal, colour depth {depth:?})");
 }
 
 async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
