@@ -331,10 +331,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             at: format!("{}:{line}:{col}", toml_errors::show_path(path)),
             message: e.describe(MAX_CONFIG_BYTES),
         },
-        toml_errors::ReadError::TooLarge(_) => ConfigError::Read {
-            path: toml_errors::show_path(path),
-            reason: e.describe(MAX_CONFIG_BYTES),
-        },
+        toml_errors::ReadError::TooLarge(_) | toml_errors::ReadError::NotRegular(_) => {
+            ConfigError::Read {
+                path: toml_errors::show_path(path),
+                reason: e.describe(MAX_CONFIG_BYTES),
+            }
+        }
     })?;
     parse(&src, path)
 }
