@@ -110,8 +110,17 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             remedy_headless(&global, request, &args.confirm).await
         }
         Some(Command::Requeue(args)) => {
+            let queue = args.queue.trim().trim_end_matches(".dlq").to_string();
+            // Before the engine: a name AMQP cannot carry is a typo to fix,
+            // not an attempt to audit.
+            orderdeck::topology::check_queue_name(&queue).map_err(|why| {
+                Failure::usage(format!(
+                    "requeue: queue \"{}\" {why}",
+                    orderdeck::sanitize::sanitize_capped(&queue, 40)
+                ))
+            })?;
             let request = Request::Requeue(RequeueRequest {
-                queue: args.queue.trim().trim_end_matches(".dlq").to_string(),
+                queue,
                 limit: args.limit,
                 filter: args.filter.filter(|f| !f.is_empty()),
             });
