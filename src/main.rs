@@ -652,6 +652,12 @@ fn finish(report: orderdeck::remedy::Report) -> Result<(), Failure> {
 
 async fn remediate(global: &GlobalOpts, args: RemediateArgs) -> Result<(), Failure> {
     let engine = engine(global).await?;
+    let action = args.action.trim().to_string();
+    // A misspelt action is bad usage (2), found before the order is looked
+    // up or anything is audited, not a failed remediation (1).
+    engine
+        .check_action(&action)
+        .map_err(|e| Failure::usage(format!("remediate: {e}")))?;
     let store = engine
         .store()
         .ok_or_else(|| Failure::usage("remediate needs a database_url"))?;
@@ -668,7 +674,7 @@ async fn remediate(global: &GlobalOpts, args: RemediateArgs) -> Result<(), Failu
             ))
         })?;
     let request = Request::Order {
-        action: args.action.trim().to_string(),
+        action,
         order_id,
         order_no,
     };
