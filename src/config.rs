@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 mod alerts;
 mod confluence;
+mod queues;
 pub use alerts::{AlertsConfig, LogExpr, LogRule, MAX_GROWING_SAMPLES, ZeroConsumers};
 pub use confluence::ConfluenceConfig;
+pub use queues::{MAX_QUEUE_NAME, check_queue_name};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
@@ -626,7 +628,7 @@ fn validate_env(name: &str, env: &EnvConfig) -> Result<(), Problem> {
     for q in &env.queues {
         // Its `.dlq` must fit in AMQP's 255 bytes too, or requeueing from
         // it would panic inside the AMQP library.
-        if let Err(why) = crate::topology::check_queue_name(q) {
+        if let Err(why) = check_queue_name(q) {
             return Err(problem(
                 &["env", name, "queues"],
                 format!(

@@ -113,7 +113,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let queue = args.queue.trim().trim_end_matches(".dlq").to_string();
             // Before the engine: a name AMQP cannot carry is a typo to fix,
             // not an attempt to audit.
-            orderdeck::topology::check_queue_name(&queue).map_err(|why| {
+            config::check_queue_name(&queue).map_err(|why| {
                 Failure::usage(format!(
                     "requeue: queue \"{}\" {why}",
                     orderdeck::sanitize::sanitize_capped(&queue, 40)
