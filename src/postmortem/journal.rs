@@ -10,7 +10,9 @@
 //! starting a new one, and the postmortem pre-fill sees all of it.
 
 use super::record::{append, check_id, read_incident};
-use crate::state::incident::{IncidentRecorder, Observation, is_open, news, open_alerts};
+use crate::state::incident::{
+    IncidentRecorder, Observation, OpenAlert, is_open, news, open_alerts,
+};
 use chrono::{DateTime, Utc};
 use std::fs;
 use std::io::Write;
@@ -37,7 +39,7 @@ impl Resumed {
     }
 
     /// Alerts still open, with the time each was first raised.
-    pub fn open_alerts(&self) -> Vec<(String, crate::alerts::AlertLevel, DateTime<Utc>)> {
+    pub fn open_alerts(&self) -> Vec<OpenAlert> {
         open_alerts(&self.record)
     }
 }

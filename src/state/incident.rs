@@ -263,9 +263,12 @@ pub fn is_open(record: &[Observation], at: DateTime<Utc>) -> bool {
     r.clear_since.is_none_or(|since| at - since < QUIET_GAP)
 }
 
+/// An alert still open in a record: its id, level and first raise.
+pub type OpenAlert = (String, AlertLevel, DateTime<Utc>);
+
 /// The alerts an open incident has raised and not cleared, with when each
 /// was first raised: a restarted cockpit shows them as old as they are.
-pub fn open_alerts(record: &[Observation]) -> Vec<(String, AlertLevel, DateTime<Utc>)> {
+pub fn open_alerts(record: &[Observation]) -> Vec<OpenAlert> {
     let mut open: BTreeMap<String, (AlertLevel, DateTime<Utc>)> = BTreeMap::new();
     for o in record {
         match o {
