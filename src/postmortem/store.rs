@@ -103,11 +103,38 @@ impl Holder {
 
 /// A draft held open by this process; other editors (and publishes) are
 /// refused until it is dropped. The OS lock dies with the process, so a
-/// crashed editor never leaves a draft locked; the file itself stays (an
-/// empty name to lock on), holding who had it last.
+/// crashed editor never leaves a draft locked (its `ID.lock` file stays
+/// behind, naming who had it, and is taken over by the next editor).
 #[derive(Debug)]
 pub struct DraftLock {
     _file: fd_lock::RwLock<fs::File>,
+    path: PathBuf,
+}
+
+impl Drop for DraftLock {
+    /// Removed while still held, then closed: the drafts directory holds
+    /// drafts only, and nobody can take a lock on the old file in between.
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// Whether `path` still names the file `held` is (it may have been removed
+/// by the holder before us, between our open and our lock).
+fn still_at(path: &Path, held: &fs::File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(path), held.metadata()) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, held);
+        true
+    }
 }
 
 fn io(what: &'static str, path: &Path, e: std::io::Error) -> StoreError {
@@ -197,42 +224,54 @@ impl Drafts {
         self.path(id)?;
         fs::create_dir_all(&self.dir).map_err(|e| io("cannot create", &self.dir, e))?;
         let path = self.dir.join(format!("{id}.lock"));
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| io("cannot open", &path, e))?;
-        let mut lock = fd_lock::RwLock::new(file);
-        match lock.try_write() {
-            Ok(mut held) => {
-                let me = serde_json::to_vec(&Holder::me()).unwrap_or_default();
-                // Who holds it is a courtesy for the message; the lock is
-                // the OS's.
-                let _ = held
-                    .set_len(0)
-                    .and_then(|()| std::io::Seek::rewind(&mut *held))
-                    .and_then(|_| held.write_all(&me))
-                    .and_then(|()| held.sync_data());
-                // Kept until the file is closed, when DraftLock is dropped
-                // (or the process dies): the guard only borrows the file.
-                std::mem::forget(held);
+        // A holder removes the file as it lets go; one that opened the file
+        // just before that may then lock a file nobody can find any more,
+        // so it checks and opens the path afresh.
+        for _ in 0..8 {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(|e| io("cannot open", &path, e))?;
+            let mut lock = fd_lock::RwLock::new(file);
+            match lock.try_write() {
+                Ok(mut held) => {
+                    if !still_at(&path, &held) {
+                        continue;
+                    }
+                    let me = serde_json::to_vec(&Holder::me()).unwrap_or_default();
+                    // Who holds it is a courtesy for the message; the lock
+                    // is the OS's.
+                    let _ = held
+                        .set_len(0)
+                        .and_then(|()| std::io::Seek::rewind(&mut *held))
+                        .and_then(|_| held.write_all(&me))
+                        .and_then(|()| held.sync_data());
+                    // Kept until the file is closed, when DraftLock is
+                    // dropped (or the process dies): the guard only borrows.
+                    std::mem::forget(held);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let holder = fs::File::open(&path)
+                        .ok()
+                        .and_then(|mut f| read_holder(&mut f))
+                        .map(|h| h.describe())
+                        .unwrap_or_else(|| "another process; it did not say who".into());
+                    return Err(StoreError::Locked {
+                        id: id.to_string(),
+                        holder,
+                    });
+                }
+                Err(e) => return Err(io("cannot lock", &path, e)),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                let holder = fs::File::open(&path)
-                    .ok()
-                    .and_then(|mut f| read_holder(&mut f))
-                    .map(|h| h.describe())
-                    .unwrap_or_else(|| "another process; it did not say who".into());
-                return Err(StoreError::Locked {
-                    id: id.to_string(),
-                    holder,
-                });
-            }
-            Err(e) => return Err(io("cannot lock", &path, e)),
+            return Ok(DraftLock { _file: lock, path });
         }
-        Ok(DraftLock { _file: lock })
+        Err(StoreError::Locked {
+            id: id.to_string(),
+            holder: "other processes taking and releasing it over and over".into(),
+        })
     }
 
     pub fn exists(&self, id: &str) -> bool {
