@@ -225,7 +225,13 @@ fn browse_key(ed: &mut Editor, key: Key) -> Mode {
         return Mode::Browse;
     }
     match (key.code, key.ctrl) {
-        (K::Char('q') | K::Esc, false) => ed.quit = true,
+        (K::Char('q'), false) => ed.quit = true,
+        // Esc closes a field, never the editor: a second Esc typed to
+        // "make sure" would otherwise drop the user into the live cockpit,
+        // where the next keys act on orders.
+        (K::Esc, false) => {
+            ed.message = Some("Esc closes a field; q closes the editor (the draft is saved)".into())
+        }
         (K::Tab | K::PageDown | K::Char(']'), false) => {
             ed.section = (ed.section + 1) % n_sections;
             ed.cursor = 0;

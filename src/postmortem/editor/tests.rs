@@ -186,3 +186,24 @@ fn the_header_screen_at_80x24() {
     let ed = Editor::new(d);
     insta::assert_snapshot!("editor_header_80x24", screen(&ed, 80, 24));
 }
+
+/// Esc leaves the field being edited and never the editor (it used to
+/// close it, and the next keys went to the live cockpit); q closes it.
+#[test]
+fn esc_closes_only_the_field_and_q_closes_the_editor() {
+    let mut ed = Editor::new(Draft::default());
+    feed(&mut ed, [code(KeyCode::Enter)]);
+    feed(&mut ed, typed("Lock storm"));
+    feed(&mut ed, [code(KeyCode::Esc)]);
+    assert!(matches!(ed.mode, Mode::Browse), "Esc leaves the field");
+    assert!(!ed.quit);
+    feed(&mut ed, [code(KeyCode::Esc), code(KeyCode::Esc)]);
+    assert!(!ed.quit, "Esc in browse does not close the editor");
+    assert_eq!(
+        ed.message.as_deref(),
+        Some("Esc closes a field; q closes the editor (the draft is saved)")
+    );
+    assert_eq!(ed.draft.title, "Lock storm");
+    feed(&mut ed, [key('q')]);
+    assert!(ed.quit);
+}
