@@ -87,13 +87,19 @@ async fn the_copy_key_copies_the_preview_and_confirm_keys_stay_confirm_keys() {
         msg.starts_with("copied the preview to the clipboard"),
         "{msg}"
     );
-    // Copy bound to a dialog key does not take it over: y still proceeds.
+    // Copy bound to a dialog key does not take it over: y does not copy
+    // (nor proceed: there is no one-key yes), and Tab + Enter, after the
+    // dialog's half-second guard, still proceeds.
     s.keymap = orderdeck::state::keys::Keymap::with_overrides(&[
         ("copy".into(), vec!["y".into()]),
         ("resync".into(), vec!["R".into()]),
     ])
     .expect("valid keymap");
-    let effects = update(&mut s, Msg::Key(Key::char('y')));
+    use orderdeck::state::{keys::KeyCode, update_at};
+    let effects = update_at(&mut s, Msg::Key(Key::char('y')), 1_000);
+    assert!(effects.is_empty(), "{effects:?}");
+    update_at(&mut s, Msg::Key(Key::plain(KeyCode::Tab)), 1_000);
+    let effects = update_at(&mut s, Msg::Key(Key::plain(KeyCode::Enter)), 1_000);
     assert!(
         matches!(effects.as_slice(), [Effect::ExecuteRemedy(_)]),
         "{effects:?}"
