@@ -88,7 +88,7 @@ where
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
-                    save(drafts, &ed, &mut saved, &mut note);
+                    save(drafts, &mut ed, &mut saved, &mut note);
                     return Err(anyhow::anyhow!("reading terminal input failed: {e}"));
                 }
                 None => break,
@@ -99,7 +99,7 @@ where
             }
             _ = sleep_until(save_at) => {
                 deadline = None;
-                save(drafts, &ed, &mut saved, &mut note);
+                save(drafts, &mut ed, &mut saved, &mut note);
                 redraw = true;
                 continue;
             }
@@ -108,7 +108,7 @@ where
         redraw = true;
         if effects.contains(&editor::Effect::SaveNow) {
             deadline = None;
-            save(drafts, &ed, &mut saved, &mut note);
+            save(drafts, &mut ed, &mut saved, &mut note);
         } else if ed.revision != saved && deadline.is_none() {
             deadline = Some(Instant::now() + SAVE_AFTER);
         }
@@ -168,16 +168,21 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn save(drafts: &Drafts, ed: &Editor, saved: &mut u64, note: &mut String) {
+fn save(drafts: &Drafts, ed: &mut Editor, saved: &mut u64, note: &mut String) {
     if ed.revision == *saved {
         return;
     }
     match drafts.save(&ed.draft) {
         Ok(_) => {
             *saved = ed.revision;
+            ed.save_failed = false;
             *note = format!(" saved {}", chrono::Utc::now().format("%H:%M:%S UTC"));
         }
-        Err(e) => *note = format!(" NOT SAVED: {e}"),
+        Err(e) => {
+            // The editor asks before closing on an unsaved draft.
+            ed.save_failed = true;
+            *note = format!(" NOT SAVED: {e}");
+        }
     }
 }
 

@@ -207,3 +207,26 @@ fn esc_closes_only_the_field_and_q_closes_the_editor() {
     feed(&mut ed, [key('q')]);
     assert!(ed.quit);
 }
+
+/// With the last save failed, q asks once before closing (what is on
+/// screen would be lost); any other key in between takes the question back.
+#[test]
+fn q_asks_once_when_the_draft_is_not_saved() {
+    let mut ed = Editor::new(Draft::default());
+    ed.save_failed = true;
+    feed(&mut ed, [key('q')]);
+    assert!(!ed.quit, "asks first");
+    assert_eq!(
+        ed.message.as_deref(),
+        Some(
+            "the draft is NOT saved (see the title line): q again closes without it, Ctrl-S tries again"
+        )
+    );
+    feed(&mut ed, [key('j'), key('q')]);
+    assert!(!ed.quit, "j took the question back; this q asks again");
+    feed(&mut ed, [key('q')]);
+    assert!(ed.quit);
+    let mut saved = Editor::new(Draft::default());
+    feed(&mut saved, [key('q')]);
+    assert!(saved.quit, "saved: q closes at once");
+}
