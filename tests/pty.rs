@@ -465,3 +465,43 @@ fn sigterm_in_the_cockpit_hosted_editor_saves_and_quits() {
     s.assert_restored();
     assert!(s.drafts().contains(title), "saved: {}", s.drafts());
 }
+
+/// `p`, Esc, `y`, `y` once ran a resync: Esc closed the editor and the
+/// `y`s reached the cockpit. Now Esc stays in the editor (it says q
+/// closes), and nothing is fixed or audited as done.
+#[test]
+fn esc_in_the_cockpit_hosted_editor_does_not_hand_keys_to_the_orders() {
+    let mut s = start_demo();
+    s.send(b"p");
+    s.wait_for_screen("autosaves to", Duration::from_secs(20));
+    s.send(b"\x1b");
+    s.wait_for_screen(
+        "Esc closes a field; q closes the editor",
+        Duration::from_secs(10),
+    );
+    s.send(b"yyq");
+    s.wait_for_screen(
+        "export with: orderdeck postmortem export",
+        Duration::from_secs(10),
+    );
+    s.send(b"\x03");
+    let status = s.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status:?}");
+    s.assert_restored();
+    let screen = {
+        let mut vt = vt100::Parser::new(30, 100, 0);
+        vt.process(&s.seen);
+        vt.screen().contents()
+    };
+    assert!(!screen.contains("[ Proceed ]"), "no preview: {screen}");
+    let audit = s._dirs.path().join("data/orderdeck/audit.jsonl");
+    let lines = std::fs::read_to_string(&audit).unwrap_or_default();
+    assert!(
+        !lines.contains("\"outcome\":\"ok\""),
+        "nothing done: {lines}"
+    );
+    assert!(
+        !lines.contains("resync_status"),
+        "no resync asked for: {lines}"
+    );
+}
