@@ -12,7 +12,7 @@
 //! - quitting while a preview is open or on its way, or while the engine is
 //!   still running (or auditing) a step, asks first.
 
-use crate::remedy::Request;
+use super::remedy::Awaiting;
 
 /// How long keys are ignored after a preview opens or an overlay closes:
 /// longer than key repeat's first delay and a typist's next key, short
@@ -34,15 +34,6 @@ pub struct KeyGuard {
     pub awaiting: Option<Awaiting>,
     /// A quit is waiting for y (or a second Ctrl-C).
     pub asking_quit: bool,
-}
-
-/// A preview on its way from the engine.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Awaiting {
-    pub request: Request,
-    /// Set when the user pressed Esc or opened something else since: the
-    /// preview is then not shown when it arrives (see `remedy::on_preview`).
-    pub dropped: bool,
 }
 
 impl KeyGuard {

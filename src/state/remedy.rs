@@ -16,7 +16,6 @@
 //! dialog popping up later, over whatever the user is doing by then, is
 //! exactly the surprise this module exists to prevent.
 
-use super::guard::Awaiting;
 use super::input::{Edit, LineInput};
 use super::keys::{Action, Key, KeyCode};
 use super::{Mode, Pane, State};
@@ -28,6 +27,15 @@ use crate::remedy::{Preview, Report, Request};
 pub const REQUEUE_LIMIT: u64 = 1000;
 /// Zombie orders one `H` heals at most.
 pub const HEAL_LIMIT: u32 = 1000;
+
+/// A preview on its way from the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Awaiting {
+    pub request: Request,
+    /// Set when the user pressed Esc or opened something else since: the
+    /// preview is then not shown when it arrives (see `on_preview`).
+    pub dropped: bool,
+}
 
 /// The preview dialog.
 #[derive(Debug, Clone, PartialEq)]
