@@ -12,7 +12,10 @@
 //! - quitting while a preview is open or on its way, or while the engine is
 //!   still running (or auditing) a step, asks first.
 
+use super::keys::{Key, KeyCode};
 use super::remedy::Awaiting;
+use super::{Mode, State};
+use crate::action::Effect;
 
 /// How long keys are ignored after a preview opens or an overlay closes:
 /// longer than key repeat's first delay and a typist's next key, short
@@ -68,4 +71,90 @@ impl KeyGuard {
             _ => false,
         }
     }
+}
+
+/// Bookkeeping after each message: counts the steps handed to the engine
+/// (each answers with one RemedyPreview or RemedyDone; until then quitting
+/// asks), and keeps an open quit question on the message line whatever
+/// else reported meanwhile: the next key answers it.
+pub(super) fn after_update(state: &mut State, effects: &[Effect]) {
+    let handed = effects
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Effect::PreviewRemedy(_)
+                    | Effect::ExecuteRemedy(_)
+                    | Effect::DeclineRemedy(_)
+                    | Effect::RefuseRemedy { .. }
+            )
+        })
+        .count() as u32;
+    state.guard.engine_busy = state.guard.engine_busy.saturating_add(handed);
+    if state.guard.asking_quit && !state.quit {
+        let question = quit_question(state);
+        state.warn(question);
+    }
+}
+
+/// Right after an overlay, the wallboard or the editor closed, remediation
+/// keys are swallowed and said so: they were typed for what just closed
+/// (`p`, Esc, `y`, `y` once ran a resync). Quit is not: with nothing at
+/// stake it may go at once, and with a fix in flight it asks anyway.
+pub(super) fn swallowed(state: &mut State, key: Key) -> bool {
+    if !state.guard.quiet() {
+        return false;
+    }
+    let acts = state
+        .keymap
+        .action_for(key)
+        .is_some_and(|a| a.is_remediation());
+    if acts {
+        state.warn(format!(
+            "{key} ignored: it came right after closing a dialog; press it again"
+        ));
+    }
+    acts
+}
+
+/// Why quitting now needs a yes, if it does.
+fn quit_reason(state: &State) -> Option<&'static str> {
+    if matches!(state.mode, Mode::Remedy(_)) {
+        Some("a remediation preview is open")
+    } else if state.guard.awaiting.as_ref().is_some_and(|a| !a.dropped) {
+        Some("a remediation preview is on its way")
+    } else if state.guard.engine_busy > 0 {
+        Some("a remediation step is still running (or being audited)")
+    } else {
+        None
+    }
+}
+
+fn quit_question(state: &State) -> String {
+    let why = quit_reason(state).unwrap_or("a remediation step was running");
+    format!("quit? {why}: y quits, n stays (Ctrl-C again quits)")
+}
+
+/// `q`, `:q` or Ctrl-C: quits at once unless something is in flight,
+/// then asks.
+pub(super) fn ask_quit(state: &mut State) {
+    if quit_reason(state).is_none() {
+        state.quit = true;
+        return;
+    }
+    state.guard.asking_quit = true;
+    let question = quit_question(state);
+    state.warn(question);
+}
+
+/// The key after "quit?": y or a second Ctrl-C quits; anything else stays.
+pub(super) fn on_quit_answer(state: &mut State, key: Key) {
+    state.guard.asking_quit = false;
+    let yes = key.is_interrupt() || (!key.ctrl && key.code == KeyCode::Char('y'));
+    if yes {
+        state.quit = true;
+        return;
+    }
+    state.guard.closed_overlay();
+    state.info("not quitting");
 }

@@ -141,6 +141,24 @@ pub fn on_key(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     effects.push(Effect::PreviewRemedy(request));
 }
 
+/// Esc while a preview is on its way: it will not be shown when it
+/// arrives (see `on_preview`). False when none is on its way.
+pub fn drop_awaited(state: &mut State) -> bool {
+    if !state.guard.drop_awaited() {
+        return false;
+    }
+    let what = state
+        .guard
+        .awaiting
+        .as_ref()
+        .map(|a| a.request.action().to_string())
+        .unwrap_or_default();
+    state.info(format!(
+        "{what} preview dropped: it will not be shown when it arrives"
+    ));
+    true
+}
+
 /// What a remediation key asks for where nothing is selected (the
 /// wallboard): a bulk heal names its own targets; everything else aims at
 /// nothing, so refusing it touches no order's timeline.

@@ -158,27 +158,7 @@ pub fn update_at(state: &mut State, msg: Msg, at_ms: u64) -> Vec<Effect> {
             state.info(format!("leaving on {why}"));
         }
     }
-    // Every remediation step handed to the engine answers with one
-    // RemedyPreview or RemedyDone; until then quitting asks.
-    let handed = effects
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                Effect::PreviewRemedy(_)
-                    | Effect::ExecuteRemedy(_)
-                    | Effect::DeclineRemedy(_)
-                    | Effect::RefuseRemedy { .. }
-            )
-        })
-        .count() as u32;
-    state.guard.engine_busy = state.guard.engine_busy.saturating_add(handed);
-    if state.guard.asking_quit && !state.quit {
-        // Kept on the message line whatever else reports meanwhile: the
-        // next key answers it.
-        let question = quit_question(state);
-        state.warn(question);
-    }
+    super::guard::after_update(state, &effects);
     relayout(state);
     sync_timeline(state, &mut effects);
     effects
@@ -216,6 +196,7 @@ fn sync_timeline(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
+    use super::guard::{ask_quit, on_quit_answer, swallowed};
     if state.guard.asking_quit {
         return on_quit_answer(state, key);
     }
@@ -328,85 +309,13 @@ fn on_filter_key(state: &mut State, key: Key, input: &mut LineInput, previous: S
     }
 }
 
-/// Right after an overlay, the wallboard or the editor closed, remediation
-/// keys are swallowed and said so: they were typed for what just closed
-/// (`p`, Esc, `y`, `y` once ran a resync). Quit is not: with nothing at
-/// stake it may go at once, and with a fix in flight it asks anyway.
-fn swallowed(state: &mut State, key: Key) -> bool {
-    if !state.guard.quiet() {
-        return false;
-    }
-    let acts = state
-        .keymap
-        .action_for(key)
-        .is_some_and(|a| a.is_remediation());
-    if acts {
-        state.warn(format!(
-            "{key} ignored: it came right after closing a dialog; press it again"
-        ));
-    }
-    acts
-}
-
-/// Why quitting now needs a yes, if it does.
-fn quit_reason(state: &State) -> Option<&'static str> {
-    if matches!(state.mode, Mode::Remedy(_)) {
-        Some("a remediation preview is open")
-    } else if state.guard.awaiting.as_ref().is_some_and(|a| !a.dropped) {
-        Some("a remediation preview is on its way")
-    } else if state.guard.engine_busy > 0 {
-        Some("a remediation step is still running (or being audited)")
-    } else {
-        None
-    }
-}
-
-fn quit_question(state: &State) -> String {
-    let why = quit_reason(state).unwrap_or("a remediation step was running");
-    format!("quit? {why}: y quits, n stays (Ctrl-C again quits)")
-}
-
-/// `q`, `:q` or Ctrl-C: quits at once unless something is in flight,
-/// then asks.
-fn ask_quit(state: &mut State) {
-    if quit_reason(state).is_none() {
-        state.quit = true;
-        return;
-    }
-    state.guard.asking_quit = true;
-    let question = quit_question(state);
-    state.warn(question);
-}
-
-/// The key after "quit?": y or a second Ctrl-C quits; anything else stays.
-fn on_quit_answer(state: &mut State, key: Key) {
-    state.guard.asking_quit = false;
-    let yes = key.is_interrupt() || (!key.ctrl && key.code == KeyCode::Char('y'));
-    if yes {
-        state.quit = true;
-        return;
-    }
-    state.guard.closed_overlay();
-    state.info("not quitting");
-}
-
 fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
     let Some(action) = state.keymap.action_for(key) else {
         return;
     };
     match action {
-        Action::Back if state.guard.drop_awaited() => {
-            let what = state
-                .guard
-                .awaiting
-                .as_ref()
-                .map(|a| a.request.action().to_string())
-                .unwrap_or_default();
-            state.info(format!(
-                "{what} preview dropped: it will not be shown when it arrives"
-            ));
-        }
-        Action::Quit => ask_quit(state),
+        Action::Back if super::remedy::drop_awaited(state) => {}
+        Action::Quit => super::guard::ask_quit(state),
         a @ (Action::ReleaseLock
         | Action::Retry
         | Action::CancelNotify
@@ -635,7 +544,7 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
     };
     match cmd {
         "" => {}
-        "q" | "quit" | "qa" => ask_quit(state),
+        "q" | "quit" | "qa" => super::guard::ask_quit(state),
         "q!" => state.quit = true,
         "help" | "h" => state.mode = Mode::Help { scroll: 0 },
         "alerts" if state.alerts.board.is_empty() => state.info("no active alerts"),
