@@ -9,7 +9,7 @@
 //! line.
 #![no_main]
 
-use libfuzzer_sys::arbitrary::{Arbitrary, Unstructured};
+use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use orderdeck::alerts::expr::Expr;
 use orderdeck::alerts::log::{LogStatus, log_alerts};
@@ -18,12 +18,22 @@ use orderdeck::sources::logtail::{LogWatch, MAX_LINE_BYTES, TailRule};
 use std::io::Write as _;
 use std::sync::OnceLock;
 
-#[derive(Debug, Arbitrary)]
+#[derive(Debug)]
 struct Input {
     expr: String,
     ignore_case: bool,
     /// What the application appends to its log, raw.
     body: Vec<u8>,
+}
+
+impl Input {
+    fn from(u: &mut Unstructured) -> Result<Input> {
+        Ok(Input {
+            expr: u.arbitrary()?,
+            ignore_case: u.arbitrary()?,
+            body: u.arbitrary()?,
+        })
+    }
 }
 
 fn holds(e: &Expr, line: &str) -> bool {
@@ -59,7 +69,7 @@ fn printable_line(s: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(input) = Input::arbitrary(&mut Unstructured::new(data)) else {
+    let Ok(input) = Input::from(&mut Unstructured::new(data)) else {
         return;
     };
     let expr = match LogExpr::try_from(input.expr.clone()) {
