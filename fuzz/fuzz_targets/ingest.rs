@@ -133,7 +133,12 @@ fuzz_target!(|data: &[u8]| {
     assert!(snap.orders.len() + snap.rule_errors.len() == 1, "{snap:?}");
     for o in &snap.orders {
         // Text comes through as stored (invalid UTF-8 read lossily).
-        for (i, got) in [(1, &o.order_no), (2, &o.status), (4, &o.sku), (7, &o.detail)] {
+        for (i, got) in [
+            (1, &o.order_no),
+            (2, &o.status),
+            (4, &o.sku),
+            (7, &o.detail),
+        ] {
             match &cells[i] {
                 Cell::Text(t) => assert_eq!(got, t, "column {}", COLUMNS[i]),
                 Cell::Bytes(b) => {
@@ -145,7 +150,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // The cockpit draws it: no panic, and nothing in the frame that could
     // drive the terminal.
-    let mut s = orderdeck::fixtures::state(80, 24, "dark", orderdeck::theme::ColorDepth::TrueColor, 0);
+    let mut s =
+        orderdeck::fixtures::state(80, 24, "dark", orderdeck::theme::ColorDepth::TrueColor, 0);
     orderdeck::state::update(
         &mut s,
         Msg::Orders {
@@ -153,7 +159,8 @@ fuzz_target!(|data: &[u8]| {
             result: Ok(snap),
         },
     );
-    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).expect("terminal");
     term.draw(|f| orderdeck::ui::render(&s, f)).expect("draw");
     for c in term.backend().buffer().content() {
         assert!(printable_line(c.symbol()), "{:?}", c.symbol());

@@ -98,7 +98,9 @@ fuzz_target!(|data: &[u8]| {
         .expect("open the log");
     f.write_all(&input.body).expect("append");
     drop(f);
-    let report = watch.step(1).unwrap_or_else(|| panic!("no report after new lines"));
+    let report = watch
+        .step(1)
+        .unwrap_or_else(|| panic!("no report after new lines"));
     assert_eq!(report.problem, None);
 
     let (oracle_expr, fold): (Expr, fn(&str) -> String) = if input.ignore_case {
