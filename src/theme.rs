@@ -120,7 +120,8 @@ macro_rules! slot_table {
 
 slot_table!(PartialColors, Colors, "colors" {
     background, text, muted, accent, ok, warn, critical,
-    selection_bg, selection_fg, border, border_focused,
+    selection_bg, selection_fg, selection_unfocused_bg, selection_unfocused_fg,
+    border, border_focused,
     title, header, sparkline, badge_fg, badge_demo, badge_readonly,
 });
 
@@ -539,6 +540,9 @@ pub struct Palette {
     pub border: Style,
     pub border_focused: Style,
     pub selection: Style,
+    /// The cursor row of a pane without keyboard focus: still findable, but
+    /// weaker than `selection` so the focused pane is obvious.
+    pub selection_unfocused: Style,
     pub sparkline: Style,
     pub badge_demo: Style,
     pub badge_readonly: Style,
@@ -588,6 +592,7 @@ impl Palette {
             ("border", self.border),
             ("border_focused", self.border_focused),
             ("selection", self.selection),
+            ("selection_unfocused", self.selection_unfocused),
             ("sparkline", self.sparkline),
             ("badge_demo", self.badge_demo),
             ("badge_readonly", self.badge_readonly),
@@ -656,6 +661,13 @@ pub fn resolve(theme: &Theme, depth: ColorDepth) -> Palette {
         border: fg(c.border),
         border_focused: fg(c.border_focused).add_modifier(Modifier::BOLD),
         selection: filled(c.selection_fg, c.selection_bg),
+        // Without colour, reverse video is the focused selection; underline
+        // is the weaker mark that still shows where the cursor is.
+        selection_unfocused: if no_color {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        } else {
+            filled(c.selection_unfocused_fg, c.selection_unfocused_bg)
+        },
         sparkline: fg(c.sparkline),
         badge_demo: filled(c.badge_fg, c.badge_demo).add_modifier(Modifier::BOLD),
         badge_readonly: filled(c.badge_fg, c.badge_readonly).add_modifier(Modifier::BOLD),
@@ -813,6 +825,9 @@ fn nearest_ansi16(r: u8, g: u8, b: u8) -> Color {
         _ => pick(Color::Magenta, Color::LightMagenta),
     }
 }
+
+#[cfg(test)]
+mod contrast;
 
 #[cfg(test)]
 mod tests {
