@@ -385,7 +385,8 @@ fn list_themes() {
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let depth = theme::detect(|k| std::env::var(k).ok());
+    // The same detection the cockpit runs (cockpit::look calls theme::detect).
+    let (depth, why) = theme::detect_why(|k| std::env::var(k).ok());
     let default = theme::default_theme_name(depth, std::env::var("COLORFGBG").ok().as_deref());
     for name in set.names() {
         let desc = set
@@ -395,7 +396,11 @@ fn list_themes() {
         let mark = if name == default { "*" } else { " " };
         orderdeck::outln!("{mark} {name:<16} {desc}");
     }
-    orderdeck::outln!("(* = default for this terminal, colour depth {depth:?})");
+    orderdeck::outln!("(* = default for this terminal)");
+    orderdeck::outln!(
+        "colour depth in use: {} ({why}); themes are drawn at this depth",
+        depth.describe()
+    );
 }
 
 async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {

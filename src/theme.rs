@@ -37,22 +37,48 @@ pub enum ColorDepth {
 /// follow. When in doubt we pick 16 colours: wrong-but-readable beats
 /// escape codes the terminal shows as garbage.
 pub fn detect(get: impl Fn(&str) -> Option<String>) -> ColorDepth {
+    detect_why(get).0
+}
+
+/// [`detect`] plus the variable that decided it, as `themes list` shows it
+/// (so what it reports is, by construction, what the cockpit uses).
+pub fn detect_why(get: impl Fn(&str) -> Option<String>) -> (ColorDepth, String) {
     // https://no-color.org: set and non-empty means no colour, whatever its value.
     if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return ColorDepth::NoColor;
+        return (ColorDepth::NoColor, "NO_COLOR is set".into());
     }
     let term = get("TERM").unwrap_or_default();
+    let shown_term = if term.is_empty() {
+        "TERM is not set".to_string()
+    } else {
+        format!("TERM={}", toml_errors::escape(&term))
+    };
     if term == "dumb" {
-        return ColorDepth::NoColor;
+        return (ColorDepth::NoColor, shown_term);
     }
     let colorterm = get("COLORTERM").unwrap_or_default().to_ascii_lowercase();
-    if colorterm == "truecolor" || colorterm == "24bit" || term.ends_with("-direct") {
-        return ColorDepth::TrueColor;
+    if colorterm == "truecolor" || colorterm == "24bit" {
+        return (ColorDepth::TrueColor, format!("COLORTERM={colorterm}"));
+    }
+    if term.ends_with("-direct") {
+        return (ColorDepth::TrueColor, shown_term);
     }
     if term.contains("256color") {
-        return ColorDepth::Ansi256;
+        return (ColorDepth::Ansi256, shown_term);
     }
-    ColorDepth::Ansi16
+    (ColorDepth::Ansi16, shown_term)
+}
+
+impl ColorDepth {
+    /// How `themes list` and the docs name the depth.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ColorDepth::TrueColor => "24-bit colour",
+            ColorDepth::Ansi256 => "256 colours",
+            ColorDepth::Ansi16 => "16 colours",
+            ColorDepth::NoColor => "no colour (bold, dim and reverse video only)",
+        }
+    }
 }
 
 /// The theme to use when neither `--theme` nor the config names one.

@@ -47,6 +47,44 @@ fn themes_list_names_the_four_built_ins() {
     }
 }
 
+/// `themes list` names the depth the cockpit will draw at, and why: on a
+/// 256-colour terminal it used to read "24-bit colour" (from the dark
+/// theme's description) next to a bare `Ansi256`.
+#[test]
+fn themes_list_reports_the_colour_depth_in_use() {
+    let home = TempDir::new().unwrap();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[],
+            "colour depth in use: 256 colours (TERM=xterm-256color)",
+        ),
+        (
+            &[("COLORTERM", "truecolor")],
+            "colour depth in use: 24-bit colour (COLORTERM=truecolor)",
+        ),
+        (
+            &[("TERM", "linux")],
+            "colour depth in use: 16 colours (TERM=linux)",
+        ),
+        (
+            &[("NO_COLOR", "1"), ("COLORTERM", "truecolor")],
+            "colour depth in use: no colour (bold, dim and reverse video only) (NO_COLOR is set)",
+        ),
+    ];
+    for (env, want) in cases {
+        let mut cmd = orderdeck(&home);
+        for (k, v) in *env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(["themes", "list"]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(text.contains(want), "{env:?}: want {want:?} in\n{text}");
+        if !want.contains("24-bit") {
+            assert!(!text.contains("24-bit"), "{env:?}: claims 24-bit:\n{text}");
+        }
+    }
+}
+
 /// The theme a terminal gets by default, as `themes list` marks it.
 fn default_theme(home: &TempDir, env: &[(&str, &str)]) -> String {
     let mut cmd = orderdeck(home);
