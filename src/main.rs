@@ -290,10 +290,44 @@ async fn migrate(global: &GlobalOpts, database_url: Option<String>) -> Result<()
     )
     .await
     .map_err(|e| open_failure(&shown, e))?;
+    let before = store.applied_migrations().await;
     let result = store.migrate().await;
+    let after = store.applied_migrations().await;
     store.close().await;
     result.map_err(|e| Failure::from(anyhow::anyhow!("database {shown}: {e}")))?;
-    write_stdout(format!("{}: reference schema up to date\n", store.describe()).as_bytes())
+    let line = migrate_report(&store.describe(), &before, &after);
+    write_stdout(format!("{line}\n").as_bytes())
+}
+
+/// What `db migrate` did, from the migrations recorded before and after:
+/// "up to date" alone read the same on a fresh database as on a current one.
+fn migrate_report(db: &str, before: &[(i64, String)], after: &[(i64, String)]) -> String {
+    let list = |ms: &[&(i64, String)]| {
+        ms.iter()
+            .map(|(v, d)| format!("{v} ({d})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let new: Vec<&(i64, String)> = after.iter().filter(|m| !before.contains(m)).collect();
+    let earlier: Vec<&(i64, String)> = before.iter().collect();
+    match (new.is_empty(), earlier.is_empty()) {
+        (false, true) => format!(
+            "{db}: created the reference schema: applied migration {}",
+            list(&new)
+        ),
+        (false, false) => format!(
+            "{db}: applied migration {}; reference schema up to date",
+            list(&new)
+        ),
+        (true, false) => format!(
+            "{db}: reference schema already up to date (migration {} applied earlier); nothing changed",
+            list(&earlier)
+        ),
+        // Ran without error but nothing is recorded: say so rather than guess.
+        (true, true) => {
+            format!("{db}: migrations ran, but none is recorded in _orderdeck_migrations")
+        }
+    }
 }
 
 /// The RabbitMQ source for the environment, when it names a broker. It

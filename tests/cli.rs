@@ -218,12 +218,21 @@ fn snapshot_reports_stuck_orders_and_fails_on_anomaly() {
     let home = TempDir::new().unwrap();
     let db = home.path().join("shop.db");
     let url = format!("sqlite://{}", db.display());
+    // A fresh file: `db migrate` says it created the schema, and a second
+    // run that it changed nothing (both used to say "up to date").
     orderdeck(&home)
         .args(["db", "migrate", "--database-url", &url])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "sqlite shop.db: reference schema up to date",
+            "sqlite shop.db: created the reference schema: applied migration 1 (reference schema)",
+        ));
+    orderdeck(&home)
+        .args(["db", "migrate", "--database-url", &url])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sqlite shop.db: reference schema already up to date (migration 1 (reference schema) applied earlier); nothing changed",
         ));
     let clean = orderdeck(&home)
         .env("ORDERDECK_DATABASE_URL", &url)
