@@ -162,12 +162,23 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::usage(last.clone()));
             }
             let cfg = checked.config;
-            orderdeck::outln!(
-                "{}: ok ({} environment{})",
-                path.display(),
-                cfg.env.len(),
-                if cfg.env.len() == 1 { "" } else { "s" }
-            );
+            if cfg.env.is_empty() {
+                // "ok (0 environments)" left the reader to guess what that means.
+                orderdeck::outln!(
+                    "{}: ok, but it defines no environments: only `orderdeck demo` has something \
+to watch, unless ORDERDECK_DATABASE_URL / ORDERDECK_AMQP_URL are set. Add an [env.NAME] \
+section with database_url and amqp_url to watch a real system (`orderdeck config init \
+--config NEW.toml` writes a commented example).",
+                    path.display()
+                );
+            } else {
+                orderdeck::outln!(
+                    "{}: ok ({} environment{})",
+                    path.display(),
+                    cfg.env.len(),
+                    if cfg.env.len() == 1 { "" } else { "s" }
+                );
+            }
             Ok(())
         }
         Some(Command::Simulate(args)) => Ok(orderdeck::simulate::command::simulate(&args).await?),

@@ -120,6 +120,31 @@ fn the_default_theme_follows_the_terminal() {
     assert_eq!(default_theme(&home, &[("NO_COLOR", "1")]), "ansi16");
 }
 
+/// A config without environments is valid, but "ok (0 environments)" did
+/// not say that only the demo then has something to watch.
+#[test]
+fn config_check_explains_a_file_without_environments() {
+    let home = TempDir::new().unwrap();
+    let cfg = home.path().join("noenv.toml");
+    std::fs::write(&cfg, "clock = \"utc\"\n").unwrap();
+    let out = orderdeck(&home)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("noenv.toml: ok, but it defines no environments"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only `orderdeck demo` has something to watch"),
+        "{text}"
+    );
+    assert!(text.contains("Add an [env.NAME] section"), "{text}");
+}
+
 #[test]
 fn config_init_writes_a_valid_file_and_refuses_to_overwrite_it() {
     let home = TempDir::new().unwrap();
