@@ -87,7 +87,9 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    let global = cli.global;
+    let global = cli
+        .options(|k| std::env::var(k).ok())
+        .map_err(Failure::usage)?;
     match cli.command {
         None => run_configured(&global, None).await,
         Some(Command::Wallboard(args)) => {
@@ -99,6 +101,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Demo(args)) => run_demo(&global, args).await,
         Some(Command::Db {
             command: DbCommand::Migrate { database_url },
+            ..
         }) => migrate(&global, database_url).await,
         Some(Command::Snapshot(args)) => snapshot(&global, args).await,
         Some(Command::Heal(args)) => {
@@ -136,6 +139,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Config {
             command: ConfigCommand::Init { force },
+            ..
         }) => {
             let path = config_path(&global)?;
             let written = config::init(&path, force).map_err(|e| Failure::usage(e.to_string()))?;
@@ -145,6 +149,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Config {
             command: ConfigCommand::Check { path },
+            ..
         }) => {
             let path = match path {
                 Some(p) => p,
@@ -185,7 +190,7 @@ section with database_url and amqp_url to watch a real system (`orderdeck config
         Some(Command::Broker {
             command: BrokerCommand::Declare { amqp_url },
         }) => Ok(orderdeck::simulate::command::broker_declare(&amqp_url).await?),
-        Some(Command::Postmortem { command }) => orderdeck::postmortem::command::command(
+        Some(Command::Postmortem { command, .. }) => orderdeck::postmortem::command::command(
             command,
             global.config.as_deref(),
             global.theme.as_deref(),
