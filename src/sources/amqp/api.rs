@@ -92,7 +92,7 @@ pub fn parse_queue_list(body: &[u8], watched: &[String]) -> Result<ApiQueues, St
         stats.push(QueueStat {
             name: name.clone(),
             ready: r.messages_ready.unwrap_or(0),
-            unacked: r.messages_unacknowledged.unwrap_or(0),
+            unacked: r.messages_unacknowledged,
             consumers: r.consumers.unwrap_or(0),
             publish_rate: rate(|m| &m.publish_details),
             deliver_rate: rate(|m| &m.deliver_get_details),
