@@ -384,8 +384,7 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
         (true, None) => {
             return Err(Failure {
                 code: 1,
-                message: "anomalies unknown: a rule could not be read (see the rules table)"
-                    .into(),
+                message: "anomalies unknown: a rule could not be read (see the rules table)".into(),
             });
         }
         _ => {}

@@ -157,7 +157,15 @@ pub async fn take<S: OrderStore, Q: QueueMonitor>(
     };
     if let Some(store) = store {
         let (result, duration_ms) = timed(store.detect(now)).await;
-        add_detection(&mut snap, runbook, store.describe(), result, duration_ms, now, top);
+        add_detection(
+            &mut snap,
+            runbook,
+            store.describe(),
+            result,
+            duration_ms,
+            now,
+            top,
+        );
     }
     if let Some(monitor) = monitor {
         let (result, duration_ms) = timed(monitor.poll()).await;

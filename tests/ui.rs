@@ -306,7 +306,7 @@ fn a_missing_queue_says_not_found_in_the_warning_style() {
     let stat = |name: &str, ready: u64, missing: bool| QueueStat {
         name: name.into(),
         ready,
-        unacked: 0,
+        unacked: Some(0),
         consumers: 1,
         publish_rate: None,
         deliver_rate: None,

@@ -507,10 +507,7 @@ where
         let row = self
             .bounded(async {
                 let mut tx = self.read_tx().await.map_err(Failure::of::<DB>)?;
-                let row = query
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(Failure::of::<DB>)?;
+                let row = query.fetch_one(&mut *tx).await.map_err(Failure::of::<DB>)?;
                 let _ = tx.rollback().await;
                 Ok(row)
             })
@@ -725,9 +722,8 @@ where
         }
         // One cheap round trip first: a database that is away is a source
         // error (the status bar shows it down), not seven rule errors.
-        let ping = self.bounded(async {
-            Ok(sqlx::query::<DB>("SELECT 1").execute(&self.pool).await)
-        });
+        let ping =
+            self.bounded(async { Ok(sqlx::query::<DB>("SELECT 1").execute(&self.pool).await) });
         match ping.await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(self.why_unreachable(e).await),
@@ -804,7 +800,10 @@ where
         let row = self
             .bounded(async {
                 let mut tx = self.read_tx().await.map_err(Failure::of::<DB>)?;
-                let row = q.fetch_optional(&mut *tx).await.map_err(Failure::of::<DB>)?;
+                let row = q
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(Failure::of::<DB>)?;
                 let _ = tx.rollback().await;
                 Ok(row)
             })
