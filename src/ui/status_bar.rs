@@ -164,7 +164,8 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
         (_, Some((head, _))) => format!(" {head}"),
         (_, None) => format!(" {summary}"),
     };
-    let summary = text::cell(&summary, 40, false).trim_end().to_string();
+    // Room for the age and the start of the reason.
+    let summary = text::cell(&summary, 56, false).trim_end().to_string();
     let label = Span::styled(format!("{} ", src.label), p.muted);
     Segment {
         spans: vec![

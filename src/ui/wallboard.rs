@@ -172,7 +172,11 @@ fn header_spans(state: &State, page: Page, detail: u8) -> Vec<Span<'static>> {
         };
         spans.push(Span::styled(format!("  {} ", src.label), p.muted));
         if detail >= 1 {
-            let short = summary.split(':').next().unwrap_or_default();
+            // The age of a down source's data is in its banner below.
+            let short = match level {
+                Level::Error => "down",
+                _ => summary.split(':').next().unwrap_or_default(),
+            };
             spans.push(Span::styled(format!("{dot} {short}"), style));
         } else {
             spans.push(Span::styled(dot, style));
