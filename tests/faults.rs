@@ -106,20 +106,18 @@ async fn every_statement_of_a_poll_failing_every_way_never_shows_a_false_zero() 
             );
             assert_eq!(counts(&s), [Some(GHOST), Some(SPLIT), Some(ZOMBIE)]);
             assert!(
-                s.alerts.board.active().iter().any(|a| a.id == "stuck/zombie"),
+                s.alerts
+                    .board
+                    .active()
+                    .iter()
+                    .any(|a| a.id == "stuck/zombie"),
                 "{case}: the zombie alert fires before the fault"
             );
 
             let faulty = store.clone().with_faults(FaultPlan::new(k, fault));
             let result = faulty.detect(common::now()).await;
             let later = t0 + Age::seconds(12);
-            update(
-                &mut s,
-                Msg::Orders {
-                    at: later,
-                    result,
-                },
-            );
+            update(&mut s, Msg::Orders { at: later, result });
             update(&mut s, Msg::Tick(later));
 
             // The counts are the last good ones, never zero, never dropped.
@@ -130,7 +128,11 @@ async fn every_statement_of_a_poll_failing_every_way_never_shows_a_false_zero() 
             );
             assert_eq!(s.orders.total_len(), 11, "{case}: every row kept");
             assert!(
-                s.alerts.board.active().iter().any(|a| a.id == "stuck/zombie"),
+                s.alerts
+                    .board
+                    .active()
+                    .iter()
+                    .any(|a| a.id == "stuck/zombie"),
                 "{case}: a blind database must not clear its alert"
             );
 
@@ -230,9 +232,12 @@ sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 RETURNING id AS order_id,
         "{refused}"
     );
     assert!(refused.contains("UPDATE"), "{refused}");
-    let sneaky = Runbook::parse(&text.replace("UPDATE orders", "SELECT 1; UPDATE orders"), "x")
-        .unwrap_err()
-        .to_string();
+    let sneaky = Runbook::parse(
+        &text.replace("UPDATE orders", "SELECT 1; UPDATE orders"),
+        "x",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(sneaky.contains("one query"), "{sneaky}");
 
     let mut runbook = Runbook::parse(
@@ -248,7 +253,10 @@ sql = "SELECT 1 AS order_id"
     .unwrap();
     runbook.rules[0].sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 RETURNING id AS order_id, order_no, status, status_changed_at AS since, sku, supplier_id, amount_cents, '' AS detail".into();
     let store = store.with_runbook(runbook);
-    let snap = store.detect(common::now()).await.expect("the database is fine");
+    let snap = store
+        .detect(common::now())
+        .await
+        .expect("the database is fine");
     assert_eq!(snap.rule_errors.len(), 1, "{:?}", snap.rule_errors);
     assert!(
         snap.rule_errors[0].message.contains("readonly")
