@@ -231,6 +231,64 @@ async fn orders_beyond_the_row_limit_are_counted(s: &Scratch) {
     store.close().await;
 }
 
+/// A runbook rule that writes (`UPDATE ... RETURNING`, which the parser
+/// refuses, slipped in after parsing) fails in the read-only transaction
+/// detection runs in, and the amount it tried to change is unchanged.
+async fn a_rule_that_writes_fails_and_changes_nothing(s: &Scratch) {
+    let store = s.store().await;
+    let db = Db::of(&store);
+    let id = world::order(&db, "WRITE-ME", "processing", "paid", 60).await;
+    let mut runbook = Runbook::parse(
+        r#"
+[[rule]]
+id = "zombie.writes"
+family = "zombie"
+title = "Placeholder"
+sql = "SELECT 1 AS order_id"
+"#,
+        "ok.toml",
+    )
+    .unwrap();
+    runbook.rules[0].sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 \
+        RETURNING id AS order_id, order_no, status, status_changed_at AS since, sku, \
+        supplier_id, amount_cents, 'x' AS detail"
+        .into();
+    let store = store.with_runbook(runbook);
+    let snap = store.detect(now()).await;
+    // MariaDB has no RETURNING on UPDATE: a syntax error is a failure too;
+    // either way the rule fails and nothing is written.
+    match &snap {
+        Ok(snap) => {
+            assert_eq!(snap.rule_errors.len(), 1, "{:?}", snap.rule_errors);
+            assert_eq!(snap.rule_errors[0].rule_id, "zombie.writes");
+            assert!(snap.orders.is_empty());
+        }
+        Err(e) => panic!("the database is fine, the rule is not: {e}"),
+    }
+    let amount = db
+        .count("SELECT amount_cents FROM orders WHERE id = ?", &[id.into()])
+        .await;
+    assert_eq!(amount, 12800);
+    // Plain UPDATE without RETURNING: the read-only transaction refuses it.
+    let mut runbook = Runbook::builtin();
+    runbook.rules.truncate(1);
+    runbook.rules[0].sql = "UPDATE orders SET amount_cents = 2 WHERE id > 0".into();
+    let store = store.with_runbook(runbook);
+    let snap = store.detect(now()).await.expect("the database is fine");
+    let message = &snap.rule_errors.first().expect("the rule fails").message;
+    assert!(
+        message.to_ascii_lowercase().contains("read-only")
+            || message.to_ascii_lowercase().contains("read only"),
+        "{message}"
+    );
+    let amount = db
+        .count("SELECT amount_cents FROM orders WHERE id = ?", &[id.into()])
+        .await;
+    assert_eq!(amount, 12800);
+    store.close().await;
+}
+
+on_each_server!(a_rule_that_writes_fails_and_changes_nothing);
 on_each_server!(orders_beyond_the_row_limit_are_counted);
 on_each_server!(migrations_are_idempotent);
 on_each_server!(builtin_rules);
