@@ -190,6 +190,39 @@ impl Failure {
     }
 }
 
+/// A connection checked out for one statement's work. If that work is
+/// abandoned (its deadline passed), the connection is closed rather than
+/// handed back: the pool would test it with a ping that has no deadline,
+/// and against a black hole that ping never returns and holds the slot for
+/// ever, until every slot is gone and the database never comes back.
+struct Held<DB: Database> {
+    conn: sqlx::pool::PoolConnection<DB>,
+    finished: bool,
+}
+
+impl<DB: Database> Drop for Held<DB> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// A read-only transaction on `conn`: a rule that tries to write fails
+/// there and changes nothing. Dropped, it rolls back.
+async fn begin_read<DB: Backend>(
+    conn: &mut DB::Connection,
+) -> Result<sqlx::Transaction<'_, DB>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut tx = conn.begin_with(AssertSqlSafe(DB::BEGIN_READ_ONLY)).await?;
+    if let Some(s) = DB::READ_ONLY_SESSION {
+        (&mut *tx).execute(AssertSqlSafe(s)).await?;
+    }
+    Ok(tx)
+}
+
 /// `15 s`, `0.5 s`: a deadline as the user reads it.
 fn secs(d: Duration) -> String {
     if d.subsec_millis() == 0 {
@@ -358,17 +391,12 @@ where
         }
     }
 
-    /// A read-only transaction on a pooled connection: a rule that tries
-    /// to write fails there and changes nothing. Dropped, it rolls back.
-    async fn read_tx(&self) -> Result<sqlx::Transaction<'static, DB>, sqlx::Error> {
-        let mut tx = self
-            .pool
-            .begin_with(AssertSqlSafe(DB::BEGIN_READ_ONLY))
-            .await?;
-        if let Some(s) = DB::READ_ONLY_SESSION {
-            (&mut *tx).execute(AssertSqlSafe(s)).await?;
-        }
-        Ok(tx)
+    /// A pooled connection for one statement's work (see [`Held`]).
+    async fn held(&self) -> Result<Held<DB>, sqlx::Error> {
+        Ok(Held {
+            conn: self.pool.acquire().await?,
+            finished: false,
+        })
     }
 
     /// Runs one statement's work under the store's deadline and the test
@@ -451,7 +479,26 @@ where
         )
         .map_err(Failure::Query)?;
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut tx = self.read_tx().await.map_err(Failure::of::<DB>)?;
+        let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+        let read = read_rule::<DB>(&mut held.conn, query, &p.rule, cap).await;
+        held.finished = true;
+        read
+    }
+}
+
+/// One rule's rows, read in a read-only transaction on `conn`.
+async fn read_rule<'q, DB: Backend>(
+    conn: &mut DB::Connection,
+    query: BoundQuery<'q, DB>,
+    rule: &Rule,
+    cap: usize,
+) -> Result<(Vec<StuckOrder>, bool), Failure>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    {
+        let mut tx = begin_read::<DB>(conn).await.map_err(Failure::of::<DB>)?;
         let mut rows = query.fetch(&mut *tx);
         let mut found = Vec::new();
         let mut seen = HashSet::new();
@@ -463,18 +510,31 @@ where
                 truncated = true;
                 break;
             }
-            let order = stuck_order::<DB>(&p.rule, &row)
+            let order = stuck_order::<DB>(rule, &row)
                 .map_err(|e| Failure::Query(format!("row {n}: {e}")))?;
             if seen.insert(order.order_id) {
                 found.push(order);
             }
         }
         drop(rows);
-        // Nothing to keep: a read-only transaction ends by rolling back.
-        let _ = tx.rollback().await;
+        // Nothing to keep: a read-only transaction ends by rolling back. A
+        // connection lost even here was lost during the poll: said so,
+        // rather than passing for a clean read.
+        if let Err(e) = tx.rollback().await {
+            let f = Failure::of::<DB>(e);
+            if f.makes_source_down() {
+                return Err(f);
+            }
+        }
         Ok((found, truncated))
     }
+}
 
+impl<DB: Backend> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
     /// For a rule that hit the row limit: the orders and money it finds
     /// beyond the ones `listed`, by running it again inside a count.
     async fn count_beyond(
@@ -506,10 +566,18 @@ where
         .map_err(Failure::Query)?;
         let row = self
             .bounded(async {
-                let mut tx = self.read_tx().await.map_err(Failure::of::<DB>)?;
-                let row = query.fetch_one(&mut *tx).await.map_err(Failure::of::<DB>)?;
-                let _ = tx.rollback().await;
-                Ok(row)
+                let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+                let read = async {
+                    let mut tx = begin_read::<DB>(&mut held.conn)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let row = query.fetch_one(&mut *tx).await.map_err(Failure::of::<DB>)?;
+                    let _ = tx.rollback().await;
+                    Ok(row)
+                }
+                .await;
+                held.finished = true;
+                read
             })
             .await?;
         let total = u64::try_from(DB::int(&row, "orders").map_err(Failure::Query)?).unwrap_or(0);
@@ -533,7 +601,20 @@ where
             f.start_poll();
         }
         let d = self.statement_timeout;
-        let read = self.bounded(async { Ok(self.read_timeline_in_tx(order_id).await) });
+        let read = self.bounded(async {
+            let mut held = match self.held().await {
+                Ok(h) => h,
+                Err(e) => {
+                    return Ok(Err(db_err(
+                        &format!("timeline of order {order_id}: connecting"),
+                        e,
+                    )));
+                }
+            };
+            let read = self.read_timeline_on(&mut held.conn, order_id).await;
+            held.finished = true;
+            Ok(read)
+        });
         match read.await {
             Ok(r) => r,
             Err(f) => Err(SourceError::new(format!(
@@ -546,12 +627,15 @@ where
         }
     }
 
-    async fn read_timeline_in_tx(&self, order_id: i64) -> Result<Option<Timeline>, SourceError> {
+    async fn read_timeline_on(
+        &self,
+        conn: &mut DB::Connection,
+        order_id: i64,
+    ) -> Result<Option<Timeline>, SourceError> {
         let ctx = |what: &str| format!("timeline of order {order_id}: {what}");
-        let mut conn = self
-            .read_tx()
+        let mut conn = begin_read::<DB>(conn)
             .await
-            .map_err(|e| db_err(&ctx("connecting"), e))?;
+            .map_err(|e| db_err(&ctx("starting a read-only transaction"), e))?;
         let q = sqlx::query::<DB>(statement::<DB>(
             "SELECT id, order_no, status, payment_status, sku, quantity, supplier_id, buyer_id,
                     amount_cents, hold_reason, created_at, status_changed_at
@@ -722,8 +806,15 @@ where
         }
         // One cheap round trip first: a database that is away is a source
         // error (the status bar shows it down), not seven rule errors.
-        let ping =
-            self.bounded(async { Ok(sqlx::query::<DB>("SELECT 1").execute(&self.pool).await) });
+        let ping = self.bounded(async {
+            let mut held = match self.held().await {
+                Ok(h) => h,
+                Err(e) => return Ok(Err(e)),
+            };
+            let r = sqlx::query::<DB>("SELECT 1").execute(&mut *held.conn).await;
+            held.finished = true;
+            Ok(r)
+        });
         match ping.await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(self.why_unreachable(e).await),
@@ -799,13 +890,21 @@ where
         let q = DB::bind_text(q, order_no.trim().to_string());
         let row = self
             .bounded(async {
-                let mut tx = self.read_tx().await.map_err(Failure::of::<DB>)?;
-                let row = q
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Failure::of::<DB>)?;
-                let _ = tx.rollback().await;
-                Ok(row)
+                let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+                let read = async {
+                    let mut tx = begin_read::<DB>(&mut held.conn)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let row = q
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let _ = tx.rollback().await;
+                    Ok(row)
+                }
+                .await;
+                held.finished = true;
+                read
             })
             .await
             .map_err(|f| {
