@@ -187,7 +187,8 @@ fn every_remediation_key_is_refused_on_the_wallboard() {
     }
 }
 
-/// With nothing to aim at (no stuck order) the key is still refused.
+/// With nothing to aim at (no stuck order) the key is still refused, and
+/// audited as aimed at nothing.
 #[test]
 fn a_remediation_key_with_nothing_selected_is_still_refused() {
     let mut s = fixtures::wallboard(80, 24);
@@ -202,7 +203,16 @@ fn a_remediation_key_with_nothing_selected_is_still_refused() {
         },
     );
     let effects = press(&mut s, Key::char('u'));
-    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(
+        effects,
+        vec![Effect::RefuseRemedy {
+            request: orderdeck::remedy::Request::Unaimed {
+                action: "release_lock".into()
+            },
+            why: "wallboard is read-only".into(),
+        }],
+        "audited, aimed at no order"
+    );
     let m = s.message.expect("a refusal line");
     assert_eq!(m.text, "unlock refused: wallboard is read-only");
 }
