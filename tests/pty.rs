@@ -341,17 +341,41 @@ fn a_matching_log_line_shows_in_the_strip_and_rings_the_bell() {
     std::fs::write(&log, "2026-11-25 ERROR order_timeout order=CO1\n").expect("log");
     s.wait_for(b"1 match/min", before, Duration::from_secs(10));
     let rang = s.wait_for(b"\x07", before, Duration::from_secs(5));
-    // The demo keeps polling and redrawing; the alert goes on; no more bells.
-    std::thread::sleep(Duration::from_millis(2500));
-    while let Ok(chunk) = s.output.try_recv() {
-        s.seen.extend(chunk);
+    // The alert goes on: a second matching line updates it on screen (a
+    // positive sign the app is alive and has redrawn), with no new bell.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("open log");
+    std::io::Write::write_all(&mut f, b"2026-11-25 ERROR order_timeout order=CO2\n")
+        .expect("append");
+    drop(f);
+    // Only changed cells are redrawn ("1 match" becomes "2 matches" by a
+    // few bytes), so read the screen as a terminal would show it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut vt = vt100::Parser::new(30, 100, 0);
+        vt.process(&s.seen);
+        if vt.screen().contents().contains("2 matches/min") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second match never showed:\n{}",
+            vt.screen().contents()
+        );
+        if let Ok(chunk) = s.output.recv_timeout(Duration::from_millis(100)) {
+            s.seen.extend(chunk);
+        }
     }
+    // Everything it wrote up to its exit, so a bell queued with that frame
+    // is seen too.
+    s.send(b"q");
+    assert!(s.wait_exit(Duration::from_secs(10)).success());
     assert!(
         find(&s.seen[rang + 1..], b"\x07").is_none(),
         "the bell rang again for an alert that was going on"
     );
-    s.send(b"q");
-    assert!(s.wait_exit(Duration::from_secs(10)).success());
     s.assert_restored();
 }
 

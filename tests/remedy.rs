@@ -71,12 +71,25 @@ async fn the_copy_key_copies_the_preview_and_confirm_keys_stay_confirm_keys() {
     update(&mut s, Msg::RemedyPreview(Box::new(Ok(preview))));
     assert!(matches!(s.mode, Mode::Remedy(_)));
     let effects = update(&mut s, Msg::Key(Key::char('Y')));
-    let want = lines
-        .iter()
-        .map(|l| orderdeck::sanitize::sanitize_capped(l, 100 * 1024))
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert_eq!(effects, vec![Effect::Copy(want)]);
+    // The previewed SQL as written out here, not rebuilt with the
+    // product's own sanitiser: what the operator saw is what is copied.
+    let want = r#"-- in one transaction on sqlite test.db (sqlite) (release_lock):
+-- step 1 (guard: at most 1 row(s) per order, else roll back)
+UPDATE inventory
+SET reserved = CASE
+    WHEN reserved > (SELECT COALESCE(SUM(l.quantity), 0) FROM inventory_locks l
+                     WHERE l.sku = inventory.sku AND l.is_locked = TRUE AND l.order_id IN (?))
+    THEN reserved - (SELECT COALESCE(SUM(l.quantity), 0) FROM inventory_locks l
+                     WHERE l.sku = inventory.sku AND l.is_locked = TRUE AND l.order_id IN (?))
+    ELSE 0 END
+WHERE sku IN (SELECT l.sku FROM inventory_locks l WHERE l.is_locked = TRUE AND l.order_id IN (?))
+-- bound: #1 :order_ids = 1, #2 :order_ids = 1, #3 :order_ids = 1
+-- step 2 (guard: at most 1 row(s) per order, else roll back)
+UPDATE inventory_locks SET is_locked = FALSE
+WHERE is_locked = TRUE AND order_id IN (?)
+-- bound: #1 :order_ids = 1
+-- plus one ops event "inventory_lock_released" per order on its timeline"#;
+    assert_eq!(effects, vec![Effect::Copy(want.to_string())]);
     assert!(matches!(s.mode, Mode::Remedy(_)), "still asking");
     let msg = s
         .message
