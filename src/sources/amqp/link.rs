@@ -295,7 +295,8 @@ impl Link {
                 Ok(QueueStat {
                     name: name.to_string(),
                     ready: u64::from(q.message_count()),
-                    unacked: 0,
+                    // A passive declare says ready and consumers only.
+                    unacked: None,
                     consumers: q.consumer_count(),
                     publish_rate: None,
                     deliver_rate: None,

@@ -157,7 +157,7 @@ fn missing(name: &str) -> QueueStat {
     QueueStat {
         name: name.to_string(),
         ready: 0,
-        unacked: 0,
+        unacked: None,
         consumers: 0,
         publish_rate: None,
         deliver_rate: None,
