@@ -12,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== machine"
+echo "== machine (and how loaded it is: other builds share these cores)"
 nproc
+uptime
 grep -m1 "model name" /proc/cpuinfo || true
 free -g | head -2
 rustc --version
@@ -21,7 +22,20 @@ psql --version 2>/dev/null || true
 rabbitmqctl version 2>/dev/null || true
 
 echo "== cargo bench (criterion and the service benches)"
+# broker: the 12-queue poll, then 512 queues probed concurrently and one at
+#   a time, each against rabbitmqctl list_queues in the same run;
+# remedy: the heal one batch at a time and overlapped, against the loop of
+#   one UPDATE per order, in the same run.
 cargo bench
+
+echo "== release binary size (budget: 30 MB)"
+cargo build --release
+ls -l target/release/orderdeck
+du -h target/release/orderdeck
+# What is left of debug info (0 when stripped); `size` is in binutils.
+(size -A target/release/orderdeck 2>/dev/null || true) |
+    awk '/^\.debug/ {d += $2} END {printf "debug sections: %d bytes\n", d}'
+uptime
 
 echo "== the real binary in a PTY"
 cargo build --release
