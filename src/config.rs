@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 
 mod alerts;
 mod confluence;
+mod queues;
 pub use alerts::{AlertsConfig, LogExpr, LogRule, MAX_GROWING_SAMPLES, ZeroConsumers};
 pub use confluence::ConfluenceConfig;
+pub use queues::{MAX_QUEUE_NAME, check_queue_name};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
@@ -300,6 +302,12 @@ pub enum ConfigError {
     Write { path: String, reason: String },
 }
 
+/// Longest poll interval: an hour. Past that the cockpit watches nothing.
+pub const MAX_POLL_SECS: u64 = 3600;
+
+/// Longest timeline gap or drain time a threshold may name: a week.
+pub const MAX_THRESHOLD_MINUTES: u64 = 7 * 24 * 60;
+
 /// A config file is a page of settings; anything much bigger is the wrong file.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
@@ -331,10 +339,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             at: format!("{}:{line}:{col}", toml_errors::show_path(path)),
             message: e.describe(MAX_CONFIG_BYTES),
         },
-        toml_errors::ReadError::TooLarge(_) => ConfigError::Read {
-            path: toml_errors::show_path(path),
-            reason: e.describe(MAX_CONFIG_BYTES),
-        },
+        toml_errors::ReadError::TooLarge(_) | toml_errors::ReadError::NotRegular(_) => {
+            ConfigError::Read {
+                path: toml_errors::show_path(path),
+                reason: e.describe(MAX_CONFIG_BYTES),
+            }
+        }
     })?;
     parse(&src, path)
 }
@@ -478,6 +488,17 @@ fn validate(c: &Config) -> Result<(), Problem> {
                 format!("poll.{key} must be at least 1 (seconds between polls)"),
             ));
         }
+        // 18446744073709551615 parses as a u64 and used to be accepted: a
+        // cockpit that polls once an hour or less is not watching anything,
+        // and such numbers overflow the timers they feed.
+        if value > MAX_POLL_SECS {
+            return Err(problem(
+                &["poll", key],
+                format!(
+                    "poll.{key} = {value} is too long: at most {MAX_POLL_SECS} seconds between polls"
+                ),
+            ));
+        }
     }
     if c.poll.rows_per_rule == 0 {
         return Err(problem(
@@ -507,6 +528,20 @@ fn validate(c: &Config) -> Result<(), Problem> {
             &["thresholds", "stuck_orders_critical"],
             "thresholds.stuck_orders_critical must be at least 1 (stuck orders of one family that turn its number red)".into(),
         ));
+    }
+    for (key, value) in [
+        ("long_gap_minutes", t.long_gap_minutes),
+        ("drain_warn_minutes", t.drain_warn_minutes),
+        ("drain_critical_minutes", t.drain_critical_minutes),
+    ] {
+        if value > MAX_THRESHOLD_MINUTES {
+            return Err(problem(
+                &["thresholds", key],
+                format!(
+                    "thresholds.{key} = {value} is too long: at most {MAX_THRESHOLD_MINUTES} minutes (a week)"
+                ),
+            ));
+        }
     }
     for (warn, critical, (wv, cv)) in [
         (
@@ -591,13 +626,13 @@ fn validate_env(name: &str, env: &EnvConfig) -> Result<(), Problem> {
         ));
     }
     for q in &env.queues {
-        // AMQP queue names are at most 255 bytes; control characters would
-        // end up in the queue pane.
-        if q.trim().is_empty() || q.len() > 255 || q.chars().any(char::is_control) {
+        // Its `.dlq` must fit in AMQP's 255 bytes too, or requeueing from
+        // it would panic inside the AMQP library.
+        if let Err(why) = check_queue_name(q) {
             return Err(problem(
                 &["env", name, "queues"],
                 format!(
-                    "env.{name}.queues: \"{}\" is not a queue name (1-255 bytes, no control characters)",
+                    "env.{name}.queues: \"{}\" is not a queue name: it {why}",
                     shown(q)
                 ),
             ));
@@ -935,9 +970,10 @@ mouse = false
 # copy = "Y"
 
 [poll]
-# Seconds between polls of the order database (detection rules, timelines).
+# Seconds between polls of the order database (detection rules, timelines),
+# 1 to 3600.
 orders_secs = 5
-# Seconds between polls of the queue backlog (RabbitMQ).
+# Seconds between polls of the queue backlog (RabbitMQ), 1 to 3600.
 queues_secs = 2
 # Stuck orders one detection rule may return per poll; past it the orders
 # pane says "row limit hit". Each order kept costs about 0.4 kB of memory.
@@ -948,7 +984,8 @@ rows_per_rule = 5000
 queue_ready_warn = 1000
 # ...and red. Must be above queue_ready_warn.
 queue_ready_critical = 10000
-# Gaps between two events of an order's timeline longer than this are marked.
+# Gaps between two events of an order's timeline longer than this are marked
+# (minutes here and in drain_*: at most 10080, a week).
 long_gap_minutes = 30
 # The wallboard (`orderdeck wallboard`, `w`): a family's stuck-order count is
 # amber above its [alerts.stuck_above] number and red from this many orders.

@@ -28,6 +28,7 @@ pub mod simulate;
 pub mod snapshot;
 pub mod sources;
 pub mod state;
+pub mod stdout;
 pub mod terminal;
 pub mod theme;
 mod toml_errors;

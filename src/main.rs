@@ -110,8 +110,17 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             remedy_headless(&global, request, &args.confirm).await
         }
         Some(Command::Requeue(args)) => {
+            let queue = args.queue.trim().trim_end_matches(".dlq").to_string();
+            // Before the engine: a name AMQP cannot carry is a typo to fix,
+            // not an attempt to audit.
+            config::check_queue_name(&queue).map_err(|why| {
+                Failure::usage(format!(
+                    "requeue: queue \"{}\" {why}",
+                    orderdeck::sanitize::sanitize_capped(&queue, 40)
+                ))
+            })?;
             let request = Request::Requeue(RequeueRequest {
-                queue: args.queue.trim().trim_end_matches(".dlq").to_string(),
+                queue,
                 limit: args.limit,
                 filter: args.filter.filter(|f| !f.is_empty()),
             });
@@ -130,8 +139,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }) => {
             let path = config_path(&global)?;
             let written = config::init(&path, force).map_err(|e| Failure::usage(e.to_string()))?;
-            println!("wrote {}", written.display());
-            println!("edit it, then check it with: orderdeck config check");
+            orderdeck::outln!("wrote {}", written.display());
+            orderdeck::outln!("edit it, then check it with: orderdeck config check");
             Ok(())
         }
         Some(Command::Config {
@@ -153,7 +162,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::usage(last.clone()));
             }
             let cfg = checked.config;
-            println!(
+            orderdeck::outln!(
                 "{}: ok ({} environment{})",
                 path.display(),
                 cfg.env.len(),
@@ -384,9 +393,9 @@ fn list_themes() {
             .map(|t| t.description.clone())
             .unwrap_or_default();
         let mark = if name == default { "*" } else { " " };
-        println!("{mark} {name:<16} {desc}");
+        orderdeck::outln!("{mark} {name:<16} {desc}");
     }
-    println!("(* = default for this terminal, colour depth {depth:?})");
+    orderdeck::outln!("(* = default for this terminal, colour depth {depth:?})");
 }
 
 async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {
@@ -643,6 +652,12 @@ fn finish(report: orderdeck::remedy::Report) -> Result<(), Failure> {
 
 async fn remediate(global: &GlobalOpts, args: RemediateArgs) -> Result<(), Failure> {
     let engine = engine(global).await?;
+    let action = args.action.trim().to_string();
+    // A misspelt action is bad usage (2), found before the order is looked
+    // up or anything is audited, not a failed remediation (1).
+    engine
+        .check_action(&action)
+        .map_err(|e| Failure::usage(format!("remediate: {e}")))?;
     let store = engine
         .store()
         .ok_or_else(|| Failure::usage("remediate needs a database_url"))?;
@@ -659,7 +674,7 @@ async fn remediate(global: &GlobalOpts, args: RemediateArgs) -> Result<(), Failu
             ))
         })?;
     let request = Request::Order {
-        action: args.action.trim().to_string(),
+        action,
         order_id,
         order_no,
     };

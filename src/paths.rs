@@ -14,7 +14,7 @@ pub fn default_config_path() -> Option<PathBuf> {
     project().map(|p| p.config_dir().join("config.toml"))
 }
 
-/// User themes override or extend the built-in ones: `~/.config/orderdeck/themes`.
+/// User themes add to the built-in ones: `~/.config/orderdeck/themes`.
 pub fn user_theme_dir() -> Option<PathBuf> {
     project().map(|p| p.config_dir().join("themes"))
 }

@@ -6,6 +6,7 @@
 //! Rule SQL uses named parameters (see [`params`]) that are always bound.
 
 pub mod params;
+mod refs;
 
 use crate::model::{Family, Severity};
 use chrono::{DateTime, Duration, Utc};
@@ -190,7 +191,9 @@ impl Runbook {
             }
             _ => format!("runbook {shown}: {}", e.describe(MAX_RUNBOOK_BYTES)),
         })?;
-        Runbook::parse(&text, &shown).map_err(|e| e.to_string())
+        let user = Runbook::parse(&text, &shown).map_err(|e| e.to_string())?;
+        refs::check(&text, &shown, &user, &Runbook::builtin()).map_err(|e| e.to_string())?;
+        Ok(user)
     }
 
     /// Parses a runbook; `origin` names it in errors (usually the path).

@@ -62,6 +62,31 @@ pub fn is_safe(s: &str) -> bool {
     !s.chars().any(needs_escape)
 }
 
+/// Escapes, as JSON `\uXXXX`, every character [`sanitize`] would escape that
+/// serde_json leaves raw (DEL, C1 such as U+009B CSI, bidi controls,
+/// zero-width and other invisible characters), in JSON text that serde_json
+/// wrote. The value a JSON reader gets back is unchanged; only the bytes on
+/// the terminal, in a log or in `less` are: a `snapshot --format json` piped
+/// to the screen must not drive it any more than a table may. C0 controls
+/// are left alone: inside strings serde_json has already escaped them, so any
+/// left are the pretty printer's own newlines and indentation.
+pub fn escape_json_invisibles(json: &str) -> String {
+    use std::fmt::Write;
+    if !json.chars().any(|c| c >= '\u{7f}' && needs_escape(c)) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if c >= '\u{7f}' && needs_escape(c) {
+            // Every character needs_escape names is in the BMP: one \uXXXX.
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (U+0080..U+009F)
         || matches!(c,
@@ -128,6 +153,31 @@ mod tests {
         assert_eq!(sanitize("SKU\u{202e}1-UKS"), "SKU\\u{202e}1-UKS");
         assert_eq!(sanitize("line1\nline2\tend\r"), "line1\\nline2\\tend\\r");
         assert_eq!(sanitize("del\x7f"), "del\\x7f");
+    }
+
+    #[test]
+    fn json_output_carries_no_raw_invisible_characters() {
+        let raw = serde_json::to_string(&serde_json::json!({
+            "target": "CO-1\u{9b}31m\u{202e}\u{200b}x\u{7f}\u{feff}",
+            "ok": "寄售 ✅ line\nnext",
+        }))
+        .expect("json");
+        let shown = escape_json_invisibles(&raw);
+        assert_eq!(
+            shown,
+            r#"{"ok":"寄售 ✅ line\nnext","target":"CO-1\u009b31m\u202e\u200bx\u007f\ufeff"}"#
+        );
+        // A JSON reader still gets the exact value back.
+        let back: serde_json::Value = serde_json::from_str(&shown).expect("valid json");
+        assert_eq!(
+            back["target"],
+            "CO-1\u{9b}31m\u{202e}\u{200b}x\u{7f}\u{feff}"
+        );
+        // Pretty output keeps its own newlines.
+        assert_eq!(
+            escape_json_invisibles("{\n  \"a\": 1\n}"),
+            "{\n  \"a\": 1\n}"
+        );
     }
 
     #[test]

@@ -350,7 +350,8 @@ pub fn render_table(s: &Snapshot) -> String {
 /// The JSON form: the whole [`Snapshot`], strings as the sources gave
 /// them (JSON escaping makes control characters harmless).
 pub fn render_json(s: &Snapshot) -> String {
-    serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let json = serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    crate::sanitize::escape_json_invisibles(&json)
 }
 
 #[cfg(test)]

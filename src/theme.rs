@@ -3,8 +3,9 @@
 //! terminal has.
 //!
 //! Four themes are built in (embedded with `include_str!`, so the binary
-//! needs no files at run time). Users add or override themes by dropping
-//! `*.toml` files into `paths::user_theme_dir()`; a user theme may leave slots
+//! needs no files at run time). Users add themes by dropping `*.toml` files
+//! into `paths::user_theme_dir()` (a built-in's name is refused, never
+//! silently replaced); a user theme may leave slots
 //! out and inherits them from `dark`, so a one-line tweak is a one-line file.
 //! A broken user file never stops the cockpit: it is skipped with one warning
 //! line that names the file, line and column.
@@ -492,13 +493,34 @@ fn load_user_theme(path: &Path, base: &Theme) -> Result<Theme, String> {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parse_theme(&src, &stem, base).map_err(|e| {
+    let theme = parse_theme(&src, &stem, base).map_err(|e| {
         format!(
             "{}: {}; {skipped}",
             toml_errors::location(path, &src, e.span),
             e.message
         )
-    })
+    })?;
+    // A file called dark.toml used to replace the built-in dark without a
+    // word: whoever picks `dark` (the default on most terminals) got it, and
+    // the colours on a shared bastion changed for everyone. A built-in name
+    // means the built-in theme; a variant takes a name of its own.
+    if let Some((builtin, _)) = BUILTIN
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(&theme.name))
+    {
+        let span = toml_errors::locate(&src, &["name"]);
+        let fix = if span.is_some() {
+            format!("name = \"my-{builtin}\"")
+        } else {
+            format!("rename the file or add name = \"my-{builtin}\"")
+        };
+        return Err(format!(
+            "{}: theme \"{}\" has the name of a built-in theme, which it would silently replace: {fix} and pick it with --theme or theme = \"…\"; {skipped}",
+            toml_errors::location(path, &src, span),
+            theme.name
+        ));
+    }
+    Ok(theme)
 }
 
 /// Ready-to-use styles for one theme at one colour depth.
@@ -1009,8 +1031,8 @@ mod tests {
     fn user_dir_override_and_broken_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
-            dir.path().join("light.toml"),
-            "name = \"light\"\ndescription = \"mine\"\n[colors]\naccent = \"#ff0000\"\n",
+            dir.path().join("my-light.toml"),
+            "name = \"my-light\"\ndescription = \"mine\"\n[colors]\naccent = \"#ff0000\"\n",
         )
         .expect("write");
         std::fs::write(dir.path().join("mine.toml"), "[colors]\nok = 46\n").expect("write");
@@ -1024,9 +1046,16 @@ mod tests {
         let (set, warnings) = ThemeSet::load(Some(dir.path()));
         assert_eq!(
             set.names(),
-            vec!["dark", "light", "high-contrast", "ansi16", "mine"]
+            vec![
+                "dark",
+                "light",
+                "high-contrast",
+                "ansi16",
+                "mine",
+                "my-light"
+            ]
         );
-        let light = set.get("light").expect("light");
+        let light = set.get("my-light").expect("my-light");
         assert_eq!(light.description, "mine");
         assert_eq!(light.color("accent"), Some(Color::Rgb(255, 0, 0)));
         // Omitted slots come from dark, not from the built-in light.
@@ -1043,6 +1072,39 @@ mod tests {
         assert!(w.starts_with(&want), "{w}");
         assert!(w.contains("unknown field `acent`"), "{w}");
         assert!(!w.contains('\n'));
+    }
+
+    #[test]
+    fn a_user_theme_never_replaces_a_built_in() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // By its name key, and by its file name alone.
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "description = \"x\"\nname = \"Dark\"\n[colors]\naccent = \"#ff0000\"\n",
+        )
+        .expect("write");
+        std::fs::write(dir.path().join("light.toml"), "[colors]\nok = 46\n").expect("write");
+        let (set, warnings) = ThemeSet::load(Some(dir.path()));
+        let builtin = ThemeSet::builtin_only();
+        assert_eq!(set.names(), builtin.names());
+        assert_eq!(set.get("dark"), builtin.get("dark"));
+        assert_eq!(set.get("light"), builtin.get("light"));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        let light = dir.path().join("light.toml").display().to_string();
+        let mine = dir.path().join("mine.toml").display().to_string();
+        assert_eq!(
+            warnings[0],
+            format!(
+                "{light}: theme \"light\" has the name of a built-in theme, which it would silently replace: rename the file or add name = \"my-light\" and pick it with --theme or theme = \"…\"; theme file skipped"
+            )
+        );
+        assert!(
+            warnings[1].starts_with(&format!(
+                "{mine}:2:8: theme \"Dark\" has the name of a built-in theme"
+            )),
+            "{warnings:?}"
+        );
+        assert!(warnings[1].contains("name = \"my-dark\""), "{warnings:?}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub(crate) enum ReadError {
     Io(std::io::Error),
     /// Bigger than the caller's limit; holds the size we saw.
     TooLarge(u64),
+    /// Not a regular file (a FIFO, a device, a directory); names what it is.
+    NotRegular(&'static str),
     /// Not UTF-8 (TOML must be); 1-based line and column of the first bad
     /// byte, and that byte.
     NotUtf8 {
@@ -36,6 +38,9 @@ impl ReadError {
     pub(crate) fn describe(&self, max: u64) -> String {
         match self {
             ReadError::Io(e) => one_line(&e.to_string()),
+            ReadError::NotRegular(kind) => {
+                format!("is {kind}, not a regular file; point orderdeck at a regular file")
+            }
             ReadError::TooLarge(size) => format!(
                 "file is {size} bytes, more than the {max} bytes allowed; is this the right file?"
             ),
@@ -48,8 +53,16 @@ impl ReadError {
 
 /// Reads a whole file as UTF-8 text, refusing files over `max` bytes so that
 /// a wrong path (a log, a device) cannot make us allocate without bound.
+///
+/// Only regular files are read. Opening a FIFO blocks until a writer comes,
+/// and reading a terminal or a FIFO blocks until it sends EOF: a config,
+/// runbook, theme or draft path naming one hung orderdeck for good. So the
+/// path is looked at first (a stat never blocks), and the opened file again
+/// in case the path was swapped in between.
 pub(crate) fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
+    regular(&std::fs::metadata(path).map_err(ReadError::Io)?)?;
     let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    regular(&file.metadata().map_err(ReadError::Io)?)?;
     let mut bytes = Vec::new();
     // Read one byte past the limit: that is how we know it was exceeded
     // without trusting metadata (pipes and /proc files report size 0).
@@ -71,6 +84,31 @@ pub(crate) fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
         let (line, col) = position(prefix, prefix.len());
         ReadError::NotUtf8 { line, col, byte }
     })
+}
+
+/// `Ok` for a regular file, else what the path is instead.
+fn regular(meta: &std::fs::Metadata) -> Result<(), ReadError> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err(ReadError::NotRegular("a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Err(ReadError::NotRegular("a FIFO (named pipe)"));
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return Err(ReadError::NotRegular("a device"));
+        }
+        if kind.is_socket() {
+            return Err(ReadError::NotRegular("a socket"));
+        }
+    }
+    Err(ReadError::NotRegular("an unknown kind of file"))
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `src`.

@@ -109,6 +109,12 @@ bad_config! {
     keys_wrong_type: "keys_wrong_type.toml", line 2,
         "expected a key such as \"U\" or \"Ctrl-q\", or a list such as [\"q\", \"Ctrl-q\"]";
     keys_not_a_table: "keys_not_a_table.toml", line 1, "expected a map";
+    config_huge_poll: "huge_poll.toml", line 3,
+        "poll.orders_secs = 18446744073709551615 is too long: at most 3600 seconds between polls";
+    config_huge_gap: "huge_gap.toml", line 3,
+        "thresholds.drain_critical_minutes = 9223372036854775807 is too long: at most 10080 minutes (a week)";
+    config_long_queue: "long_queue.toml", line 3,
+        "is 252 bytes; AMQP names are at most 255 bytes including the \".dlq\" suffix of its dead-letter queue, so at most 251";
 }
 
 #[test]
@@ -208,6 +214,8 @@ bad_theme! {
     theme_invalid_utf8: "invalid_utf8.toml", line 3, "invalid UTF-8";
     theme_empty_name: "empty_name.toml", line 1, "theme name is empty";
     theme_index_300: "index_300.toml", line 3, "colour index 300 is out of range; use 0-255";
+    theme_builtin_name: "builtin_name.toml", line 1,
+        "theme \"dark\" has the name of a built-in theme, which it would silently replace";
 }
 
 #[test]
@@ -289,6 +297,8 @@ bad_runbook! {
     runbook_spaced_id: "spaced_id.toml", line 2, "rule id must be non-empty without spaces";
     runbook_not_a_table: "rule_not_a_table.toml", line 1, "expected a sequence";
     runbook_huge_line: "huge_line.toml", line 2, "unknown field `xxxx";
+    runbook_heal_unknown_action: "heal_unknown_action.toml", line 4,
+        "heal.otherwise: no remediation \"nosuch\"; use one of: cancel_and_notify, clear_risk_hold,";
 }
 
 #[test]

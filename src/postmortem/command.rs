@@ -118,7 +118,7 @@ pub async fn command(
                 incident.as_deref(),
                 &causes_by_family(&Runbook::builtin()),
             )?;
-            println!("{}", draft.id);
+            crate::outln!("{}", draft.id);
             if no_edit || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
                 eprintln!("edit it with: orderdeck postmortem edit {}", draft.id);
                 return Ok(());
@@ -128,20 +128,20 @@ pub async fn command(
         PostmortemCommand::List => {
             let ids = drafts.list()?;
             if ids.is_empty() {
-                println!(
+                crate::outln!(
                     "no drafts in {} (start one with: orderdeck postmortem new)",
                     drafts.dir.display()
                 );
             }
             for id in ids {
                 match drafts.load(&id) {
-                    Ok(d) => println!(
+                    Ok(d) => crate::outln!(
                         "{id}\t{}\t{}\t{}",
                         d.severity,
                         d.status,
                         export::one_line(&crate::sanitize::sanitize(&d.title))
                     ),
-                    Err(e) => println!("{id}\t(unreadable: {e})"),
+                    Err(e) => crate::outln!("{id}\t(unreadable: {e})"),
                 }
             }
             Ok(())
@@ -192,9 +192,11 @@ pub async fn command(
             } else {
                 "created"
             };
-            println!(
+            crate::outln!(
                 "{verb} page {} (version {}) at {}",
-                page.page_id, page.version, target.base
+                page.page_id,
+                page.version,
+                target.base
             );
             draft.published = Some(page);
             drafts.save(&draft)?;

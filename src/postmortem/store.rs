@@ -50,6 +50,9 @@ pub enum StoreError {
         path: String,
         reason: String,
     },
+    /// A FIFO or device where the draft should be: refused, never opened.
+    #[error("{path}: draft {reason}")]
+    NotRegular { path: String, reason: String },
     #[error("{0:?} is not a draft id: use letters, digits, '-' and '_'")]
     BadId(String),
 }
@@ -152,6 +155,12 @@ impl Drafts {
                 });
             }
             Err(ReadError::Io(e)) => return Err(io("cannot read", &path, e)),
+            Err(e @ ReadError::NotRegular(_)) => {
+                return Err(StoreError::NotRegular {
+                    path: show_path(&path),
+                    reason: e.describe(MAX_DRAFT_BYTES),
+                });
+            }
             Err(ReadError::TooLarge(size)) => {
                 return Err(StoreError::TooLarge {
                     path: show_path(&path),

@@ -120,7 +120,10 @@ impl AuditLog {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
-        let mut line = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+        // `tail -f audit.jsonl` on a terminal must not be driven by an order
+        // number holding CSI or a bidi override: those go in as \uXXXX.
+        let json = serde_json::to_string(record).map_err(|e| e.to_string())?;
+        let mut line = crate::sanitize::escape_json_invisibles(&json).into_bytes();
         line.push(b'\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
@@ -209,6 +212,24 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[test]
+    fn the_file_holds_no_raw_invisible_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(Some(dir.path().join("audit.jsonl")));
+        let mut r = record(Outcome::Failed);
+        r.target = "order SO\u{9b}2J\u{202e}1\u{200b}\u{7f}".into();
+        log.append(&r).unwrap();
+        let text = std::fs::read_to_string(log.path().unwrap()).unwrap();
+        assert!(
+            text.contains(r#""target":"order SO\u009b2J\u202e1\u200b\u007f""#),
+            "{text}"
+        );
+        let back = log
+            .read_since(Utc::now() - chrono::Duration::hours(1))
+            .unwrap();
+        assert_eq!(back[0].target, "order SO\u{9b}2J\u{202e}1\u{200b}\u{7f}");
     }
 
     #[test]

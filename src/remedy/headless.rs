@@ -132,7 +132,8 @@ pub fn audit_json(records: &[AuditRecord]) -> String {
     let mut out = String::new();
     for r in records {
         if let Ok(line) = serde_json::to_string(r) {
-            out.push_str(&crate::config::mask_secrets(&line));
+            let masked = crate::config::mask_secrets(&line);
+            out.push_str(&crate::sanitize::escape_json_invisibles(&masked));
             out.push('\n');
         }
     }

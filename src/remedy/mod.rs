@@ -210,6 +210,12 @@ impl Engine {
         &self.audit
     }
 
+    /// `Err` (the known ids) when the runbook has no remediation `id`: a
+    /// typo for the caller to report as bad usage before anything runs.
+    pub fn check_action(&self, id: &str) -> Result<(), String> {
+        self.remediation(id).map(|_| ())
+    }
+
     fn remediation(&self, id: &str) -> Result<&Remediation, String> {
         self.runbook.remediation(id).ok_or_else(|| {
             let known: Vec<&str> = self

@@ -5,7 +5,7 @@
 //!
 //! Publisher confirms, not SQL, were most of a heal's time (74 % of a
 //! 100,000-order heal sat between a batch's last statement and its
-//! COMMIT). What stays exactly as it was (DESIGN section 6):
+//! COMMIT). What stays exactly as it was (docs/remediation-contract.md):
 //! - a batch commits only after every one of its messages is confirmed
 //!   (the transaction code is unchanged; this module only decides when a
 //!   batch may start and when it may publish);

@@ -34,7 +34,7 @@ pub async fn simulate(args: &SimulateArgs) -> Result<(), SimError> {
     let result = super::run(spec, cancel, &mut |line: &str| eprintln!("{line}")).await;
     signals.abort();
     let summary = result?;
-    println!("{summary}");
+    crate::outln!("{summary}");
     Ok(())
 }
 
@@ -72,7 +72,7 @@ pub async fn broker_declare(amqp_url: &str) -> Result<(), SimError> {
     };
     let _ = conn.close(200, "declared".into()).await;
     let declared = declared?;
-    println!("declared the reference topology on {masked}:");
+    crate::outln!("declared the reference topology on {masked}:");
     print!("{declared}");
     Ok(())
 }
