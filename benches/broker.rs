@@ -7,8 +7,12 @@
 //!
 //! Needs a broker: `amqp://guest:guest@127.0.0.1:5672/%2f` and
 //! `http://127.0.0.1:15672` unless `ORDERDECK_TEST_AMQP_URL` /
-//! `ORDERDECK_TEST_RABBITMQ_API` say otherwise. Without one it prints a
-//! line and exits 0, so `cargo bench` on a machine without services passes.
+//! `ORDERDECK_TEST_RABBITMQ_API` say otherwise. Without one it fails (exit
+//! 1, one line saying which server it could not reach): a bench that
+//! measured nothing must not pass. Its figures are `budget:` lines for
+//! `scripts/budgets.sh`.
+
+mod support;
 
 use criterion::Criterion;
 use lapin::options::{
@@ -124,8 +128,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            println!("broker bench: cannot start a tokio runtime ({e}); skipped");
-            return;
+            support::fail("broker", format!("cannot start a tokio runtime ({e})"));
         }
     };
     let prefix = format!("bench.{}.{:x}", std::process::id(), {
@@ -142,11 +145,13 @@ fn main() {
     let conn = match rt.block_on(setup(&all, 5)) {
         Ok(c) => c,
         Err(e) => {
-            println!(
-                "broker bench: no RabbitMQ at {} ({e}); skipped",
-                mask_secrets(&amqp_url())
+            support::fail(
+                "broker",
+                format!(
+                    "no RabbitMQ at {} ({e}); start it or set ORDERDECK_TEST_AMQP_URL",
+                    mask_secrets(&amqp_url())
+                ),
             );
-            return;
         }
     };
 
@@ -161,15 +166,13 @@ fn main() {
     let amqp = match RabbitMonitor::new(base.clone()) {
         Ok(m) => m,
         Err(e) => {
-            println!("broker bench: {e}; skipped");
             rt.block_on(cleanup(&conn, &all));
-            return;
+            support::fail("broker", e);
         }
     };
     if let Err(e) = rt.block_on(amqp.poll()) {
-        println!("broker bench: first AMQP poll failed ({e}); skipped");
         rt.block_on(cleanup(&conn, &all));
-        return;
+        support::fail("broker", format!("first AMQP poll failed ({e})"));
     }
     let api = RabbitMonitor::new(RabbitSettings {
         api: Some(ApiSettings {
@@ -181,9 +184,19 @@ fn main() {
     })
     .map_err(|e| e.0)
     .and_then(|m| api_ready(&rt, &m).map(|()| m));
-    if let Err(e) = &api {
-        println!("broker bench: management API not measured ({e})");
-    }
+    let api = match api {
+        Ok(m) => m,
+        Err(e) => {
+            rt.block_on(cleanup(&conn, &all));
+            support::fail(
+                "broker",
+                format!(
+                    "management API at {} not measurable ({e}); enable rabbitmq_management or set ORDERDECK_TEST_RABBITMQ_API",
+                    mask_secrets(&api_url())
+                ),
+            );
+        }
+    };
 
     let mut c = Criterion::default()
         .configure_from_args()
@@ -194,20 +207,21 @@ fn main() {
     c.bench_function(&format!("poll amqp ({n} queues)"), |b| {
         b.iter(|| black_box(rt.block_on(amqp.poll()).map(|s| s.queues.len())))
     });
-    if let Ok(api) = &api {
-        c.bench_function(&format!("poll management api ({n} queues)"), |b| {
-            b.iter(|| black_box(rt.block_on(api.poll()).map(|s| s.queues.len())))
-        });
-    }
+    c.bench_function(&format!("poll management api ({n} queues)"), |b| {
+        b.iter(|| black_box(rt.block_on(api.poll()).map(|s| s.queues.len())))
+    });
 
     // Same-run means for the ratio (criterion's own report is above).
+    // A failed poll is fast and would flatter the figure: it fails the bench.
     let amqp_mean = mean(50, || {
-        let _ = black_box(rt.block_on(amqp.poll()));
+        if let Err(e) = black_box(rt.block_on(amqp.poll())) {
+            support::fail("broker", format!("an AMQP poll failed ({e})"));
+        }
     });
-    let api_mean = api.as_ref().ok().map(|m| {
-        mean(50, || {
-            let _ = black_box(rt.block_on(m.poll()));
-        })
+    let api_mean = mean(50, || {
+        if let Err(e) = black_box(rt.block_on(api.poll())) {
+            support::fail("broker", format!("a management API poll failed ({e})"));
+        }
     });
     let (ctl_mean, ctl_failure) = rabbitmqctl();
 
@@ -216,9 +230,7 @@ fn main() {
         "  RabbitMonitor::poll via amqp:           {}",
         ms(amqp_mean)
     );
-    if let Some(a) = api_mean {
-        println!("  RabbitMonitor::poll via management api: {}", ms(a));
-    }
+    println!("  RabbitMonitor::poll via management api: {}", ms(api_mean));
     match ctl_failure {
         Some(e) => println!("  rabbitmqctl list_queues: not measured ({e})"),
         None => {
@@ -228,9 +240,9 @@ fn main() {
             );
             let ratio = |d: Duration| ctl_mean.as_secs_f64() / d.as_secs_f64().max(1e-9);
             println!("  rabbitmqctl / amqp poll: {:.0}x", ratio(amqp_mean));
-            if let Some(a) = api_mean {
-                println!("  rabbitmqctl / api poll:  {:.0}x", ratio(a));
-            }
+            println!("  rabbitmqctl / api poll:  {:.0}x", ratio(api_mean));
+            support::figure("broker_poll_amqp_vs_rabbitmqctl", ratio(amqp_mean), "x");
+            support::figure("broker_poll_api_vs_rabbitmqctl", ratio(api_mean), "x");
         }
     }
 
@@ -333,14 +345,22 @@ fn many_queues(rt: &Runtime, c: &mut Criterion, prefix: &str) {
         ms(sequential_mean),
         sequential_mean.as_secs_f64() / concurrent_mean.as_secs_f64().max(1e-9)
     );
+    support::figure(
+        "broker_poll_512_ms",
+        concurrent_mean.as_secs_f64() * 1000.0,
+        "ms",
+    );
     match ctl_failure {
         Some(e) => println!("  rabbitmqctl list_queues: not measured ({e})"),
-        None => println!(
-            "  rabbitmqctl list_queues name messages_ready (mean of 3): {}; \
-             rabbitmqctl / concurrent poll: {:.0}x (budget ≥ 100x)",
-            ms(ctl_mean),
-            ctl_mean.as_secs_f64() / concurrent_mean.as_secs_f64().max(1e-9)
-        ),
+        None => {
+            let ratio = ctl_mean.as_secs_f64() / concurrent_mean.as_secs_f64().max(1e-9);
+            println!(
+                "  rabbitmqctl list_queues name messages_ready (mean of 3): {}; \
+                 rabbitmqctl / concurrent poll: {ratio:.0}x (budget ≥ 100x)",
+                ms(ctl_mean),
+            );
+            support::figure("broker_poll_512_vs_rabbitmqctl", ratio, "x");
+        }
     }
     rt.block_on(cleanup(&conn, &all));
 }

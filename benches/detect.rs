@@ -3,8 +3,8 @@
 //! reference indexes).
 //!
 //! Needs a PostgreSQL server: `ORDERDECK_BENCH_PG_URL` (default
-//! postgres://postgres@127.0.0.1:5432/test). Without one it says so and
-//! exits 0. The data lives in its own schema, `orderdeck_bench_1m`, built by
+//! postgres://postgres@127.0.0.1:5432/test). Without one it fails (exit 1,
+//! one line): a bench that measured nothing must not pass. The data lives in its own schema, `orderdeck_bench_1m`, built by
 //! `benches/detect_seed_pg.sql` (about a minute) and rebuilt when older than
 //! a day, since its times are relative to when it was built.
 
@@ -14,6 +14,8 @@ use orderdeck::sources::OrderStore;
 use orderdeck::sources::store::{AnyStore, Open};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 use std::time::Duration;
+
+mod support;
 
 const SCHEMA: &str = "orderdeck_bench_1m";
 const SEED: &str = include_str!("detect_seed_pg.sql");
@@ -29,14 +31,18 @@ fn store_url() -> String {
     format!("{url}{sep}options=-c%20search_path%3D{SCHEMA}")
 }
 
-/// Builds the data set unless a fresh one is there. `None`: no server.
-async fn prepare() -> Option<AnyStore> {
+/// Builds the data set unless a fresh one is there; no server fails the
+/// bench.
+async fn prepare() -> AnyStore {
     let mut admin = match sqlx::PgConnection::connect(&admin_url()).await {
         Ok(c) => c,
-        Err(e) => {
-            println!("detect bench skipped: PostgreSQL unreachable ({e})");
-            return None;
-        }
+        Err(e) => support::fail(
+            "detect",
+            format!(
+                "PostgreSQL unreachable at {} ({e}); start it or set ORDERDECK_BENCH_PG_URL",
+                orderdeck::config::mask_secrets(&admin_url())
+            ),
+        ),
     };
     let fresh: Option<bool> = sqlx::query_scalar(AssertSqlSafe(format!(
         "SELECT seeded_at > now() - interval '1 day' FROM {SCHEMA}.bench_seeded"
@@ -66,10 +72,9 @@ async fn prepare() -> Option<AnyStore> {
             .await
             .expect("seed 1M orders");
     }
-    let store = AnyStore::open(&store_url(), Open::default())
+    AnyStore::open(&store_url(), Open::default())
         .await
-        .expect("open bench schema");
-    Some(store)
+        .expect("open bench schema")
 }
 
 fn detect(c: &mut Criterion) {
@@ -78,9 +83,7 @@ fn detect(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let Some(store) = rt.block_on(prepare()) else {
-        return;
-    };
+    let store = rt.block_on(prepare());
     let first = rt
         .block_on(store.detect(Utc::now()))
         .expect("detection on the bench data");
@@ -96,6 +99,14 @@ fn detect(c: &mut Criterion) {
         b.iter(|| rt.block_on(store.detect(Utc::now())).expect("poll"))
     });
     g.finish();
+    // The figure the budget applies to, from this run (criterion's own
+    // report is above).
+    let median = support::median(21, || {
+        if let Err(e) = rt.block_on(store.detect(Utc::now())) {
+            support::fail("detect", format!("a poll failed ({e})"));
+        }
+    });
+    support::figure("detect_1m_orders_ms", support::ms(median), "ms");
     rt.block_on(store.close());
 }
 

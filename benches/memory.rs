@@ -5,7 +5,9 @@
 //! binary's resident size (its runtime, pools and the same state fed by
 //! real sources) is measured by `scripts/pty-bench.py --rss`.
 //!
-//! Linux only (reads /proc/self/status); elsewhere it says so and exits.
+//! Linux only (reads /proc/self/status); elsewhere it fails, saying so.
+
+mod support;
 
 use chrono::Duration;
 use orderdeck::action::Msg;
@@ -55,8 +57,10 @@ fn queues(t: usize) -> Vec<QueueStat> {
 
 fn main() {
     let Some((before, _)) = rss_kb() else {
-        println!("memory bench: no /proc/self/status here (Linux only); skipped");
-        return;
+        support::fail(
+            "memory",
+            "no /proc/self/status here: it measures RSS on Linux only",
+        );
     };
     let mut state = fixtures::state(200, 60, "dark", ColorDepth::TrueColor, ORDERS);
     let now = fixtures::now();
@@ -74,17 +78,13 @@ fn main() {
     }
     let mut terminal = match Terminal::new(TestBackend::new(200, 60)) {
         Ok(t) => t,
-        Err(e) => {
-            println!("memory bench: no test terminal ({e}); skipped");
-            return;
-        }
+        Err(e) => support::fail("memory", format!("no test terminal ({e})")),
     };
     if let Err(e) = terminal.draw(|f| render(&state, f)) {
-        println!("memory bench: draw failed ({e}); skipped");
-        return;
+        support::fail("memory", format!("draw failed ({e})"));
     }
     let Some((after, peak)) = rss_kb() else {
-        return;
+        support::fail("memory", "/proc/self/status went away");
     };
     println!(
         "cockpit state with {ORDERS} stuck orders and {QUEUES} queues ({SAMPLES} samples each), one 200x60 frame: \
@@ -93,5 +93,6 @@ fn main() {
         peak as f64 / 1024.0,
         before as f64 / 1024.0
     );
+    support::figure("memory_state_100k_rss_mb", peak as f64 / 1024.0, "MB");
     std::hint::black_box(&state);
 }

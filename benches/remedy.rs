@@ -16,7 +16,8 @@
 //! Needs PostgreSQL (`ORDERDECK_BENCH_PG_URL`, default
 //! postgres://postgres@127.0.0.1:5432/test) and RabbitMQ
 //! (`ORDERDECK_TEST_AMQP_URL`, default amqp://guest:guest@127.0.0.1:5672/%2f).
-//! A missing server skips its part with a line saying so. The heal works in
+//! A missing server fails the bench (exit 1, one line saying which): a
+//! bench that measured nothing must not pass. The heal works in
 //! its own schema, `orderdeck_bench_heal`, rebuilt for every run, and
 //! publishes into the reference topology in a vhost of its own,
 //! `orderdeck-bench` (made with `rabbitmqctl`), purged afterwards.
@@ -38,6 +39,8 @@ use orderdeck::sources::store::{AnyStore, Open};
 use sqlx::{AssertSqlSafe, Connection as _, Executor};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod support;
 
 const ZOMBIES: usize = 100_000;
 /// The per-order loop is slow by design: it runs on the first this many
@@ -231,12 +234,9 @@ async fn heal_bench() -> Result<(), String> {
                 "heal overlapped vs one batch at a time: {:.1}x",
                 rate / before
             );
-            (Some((before, rate)), Some(conn))
+            ((before, rate), Some(conn))
         }
-        Err(e) => {
-            println!("heal bench: no RabbitMQ heal ({e})");
-            (None, None)
-        }
+        Err(e) => support::fail("heal", format!("no RabbitMQ to heal into ({e})")),
     };
     let db_rate = timed_heal(
         sim_broker(),
@@ -280,13 +280,11 @@ async fn heal_bench() -> Result<(), String> {
         ids.len(),
         t.elapsed()
     );
-    if let Some((before, _)) = heal_rate {
-        println!(
-            "heal one batch at a time (before) vs the loop: {:.1}x",
-            before / loop_rate
-        );
-    }
-    let heal_rate = heal_rate.map_or(db_rate, |(_, after)| after);
+    let (before, heal_rate) = heal_rate;
+    println!(
+        "heal one batch at a time (before) vs the loop: {:.1}x",
+        before / loop_rate
+    );
     println!(
         "heal vs the loop: {:.1}x (budget ≥ 10x); the database's share alone: {:.1}x; \
          heal rate budget ≥ 1,000 orders/s: {}",
@@ -294,6 +292,8 @@ async fn heal_bench() -> Result<(), String> {
         db_rate / loop_rate,
         if heal_rate >= 1000.0 { "met" } else { "MISSED" }
     );
+    support::figure("heal_orders_per_s", heal_rate, "orders/s");
+    support::figure("heal_vs_update_loop", heal_rate / loop_rate, "x");
     let _ = c
         .execute(AssertSqlSafe(format!("DROP SCHEMA {SCHEMA} CASCADE")))
         .await;
@@ -413,6 +413,12 @@ async fn requeue_bench() -> Result<(), String> {
         100.0 * rate / plain_rate,
         if rate >= 2000.0 { "met" } else { "MISSED" }
     );
+    support::figure("requeue_msg_per_s", rate, "msg/s");
+    support::figure(
+        "requeue_vs_plain_publish_pct",
+        100.0 * rate / plain_rate,
+        "%",
+    );
     for name in [&q, &dlq, &plain] {
         let _ = ch
             .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
@@ -432,20 +438,17 @@ fn main() {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            println!("remedy bench: cannot start a tokio runtime ({e}); skipped");
-            return;
-        }
+        Err(e) => support::fail("remedy", format!("cannot start a tokio runtime ({e})")),
     };
     if wanted("heal")
         && let Err(e) = rt.block_on(heal_bench())
     {
-        println!("heal bench skipped: {e}");
+        support::fail("heal", e);
     }
     if wanted("requeue")
         && let Err(e) = rt.block_on(requeue_bench())
     {
-        println!("requeue bench skipped: {e}");
+        support::fail("requeue", e);
     }
     // The process exits with lapin's threads idle; nothing to wait for.
     std::thread::sleep(Duration::from_millis(10));

@@ -10,6 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
 
+mod support;
+
 fn frames(c: &mut Criterion) {
     for (w, h) in [(200u16, 60u16), (80, 24)] {
         let state = fixtures::state(w, h, "dark", ColorDepth::TrueColor, 100_000);
@@ -21,6 +23,13 @@ fn frames(c: &mut Criterion) {
                     .expect("draw");
             })
         });
+        // The figure the budget applies to, from this run.
+        let median = support::median(201, || {
+            terminal
+                .draw(|f| render(black_box(&state), f))
+                .expect("draw");
+        });
+        support::figure(&format!("render_{w}x{h}_ms"), support::ms(median), "ms");
     }
 }
 

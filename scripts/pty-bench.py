@@ -86,7 +86,14 @@ def stop(pid, fd):
     return None
 
 
-def measure(label, argv, cols, rows, env, seconds, settle):
+def figure(budget_id, value, unit):
+    """A measured figure a budget applies to, for scripts/budgets.sh."""
+    print(f"budget: {budget_id} {value:.3f} {unit}")
+
+
+def measure(label, argv, cols, rows, env, seconds, settle, figures=()):
+    """`figures`: which of "first_frame" and "idle_cpu" a budget applies to
+    in this run; they are printed as `budget:` lines."""
     t0 = time.monotonic()
     pid, fd = spawn(argv, cols, rows, env)
     first = read_for(fd, 10, until=b"Stuck orders")
@@ -102,6 +109,10 @@ def measure(label, argv, cols, rows, env, seconds, settle):
         f"   CPU {100 * (cpu1 - cpu0) / wall:5.2f} % of a core"
         f"   {len(written) / wall:8.0f} bytes/s   exit {code}"
     )
+    if "first_frame" in figures and first_frame is not None:
+        figure("first_frame_demo_ms", first_frame * 1000, "ms")
+    if "idle_cpu" in figures:
+        figure("idle_cpu_pct", 100 * (cpu1 - cpu0) / wall, "%")
 
 
 def rss_mb(pid):
@@ -177,6 +188,8 @@ def rss(binary, work, db, cols, rows, env, seconds):
             print(f"watching {stuck} orders in processing (SQLite) and {len(queues)} queues (RabbitMQ), "
                   f"{cols}x{rows}, {what}, after {seconds:.0f} s: RSS {now:.1f} MB, peak {peak:.1f} MB   exit {code}")
             print("  on screen: " + "; ".join(list(dict.fromkeys(shown))[-3:]))
+            if rows_per_rule == 5000 and code == 0:
+                figure("binary_100k_orders_500_queues_rss_mb", peak, "MB")
     finally:
         for q in queues:
             try:
@@ -285,9 +298,9 @@ def main():
             return
         print(f"orderdeck PTY bench, {cols}x{rows}, {args.seconds:.0f} s windows, {os.cpu_count()} CPUs")
         measure("idle (still database, read-only)", [binary, "--read-only"], cols, rows,
-                still_env, args.seconds, settle=6)
+                still_env, args.seconds, settle=6, figures=("idle_cpu",))
         measure("live demo (simulator in-process)", [binary, "demo", "--db", os.path.join(work, "live.db")],
-                cols, rows, env, args.seconds, settle=6)
+                cols, rows, env, args.seconds, settle=6, figures=("first_frame",))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -49,6 +49,9 @@ pub enum Msg {
     RemedyPreview(Box<Result<Preview, Report>>),
     /// A remediation ran (or was declined / refused); already audited.
     RemedyDone(Report),
+    /// The postmortem editor the cockpit hosted has closed (its keys were
+    /// the editor's until now).
+    EditorClosed,
     /// SIGTERM, SIGHUP or the like: leave cleanly.
     Terminate(&'static str),
 }

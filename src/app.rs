@@ -7,7 +7,7 @@
 use crate::action::{Effect, Msg};
 use crate::output::Outbox;
 use crate::state::keys::{Key, KeyCode, Mouse, MouseKind};
-use crate::state::{State, update};
+use crate::state::{State, update_at};
 use crate::ui;
 use chrono::Utc;
 use crossterm::event::{
@@ -105,6 +105,10 @@ where
         tokio::time::interval_at(tokio::time::Instant::now() + first, Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_frame: Option<Instant> = None;
+    // The core's monotonic clock: every message is stamped with when the
+    // loop took it, in ms since the cockpit started (key timing, `guard`).
+    let origin = Instant::now();
+    let mono = move || u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX);
     loop {
         let busy = outbox.is_some_and(Outbox::busy);
         let next_frame = last_frame.map(|t| t + FRAME_INTERVAL);
@@ -140,21 +144,29 @@ where
             Some(msg) = rx.recv() => msg,
             _ = tick.tick() => Msg::Tick(Utc::now()),
         };
-        for effect in update(state, msg) {
-            match effect {
-                // The editor takes over this terminal and these events
-                // until it closes; then the cockpit redraws and goes on.
-                Effect::OpenPostmortem { incident } => {
-                    crate::postmortem::command::from_cockpit(
-                        terminal,
-                        &mut events,
-                        state,
-                        incident.as_deref(),
-                    )
-                    .await;
+        let mut effects = update_at(state, msg, mono());
+        while !effects.is_empty() {
+            let mut next = Vec::new();
+            for effect in effects {
+                match effect {
+                    // The editor takes over this terminal and these events
+                    // until it closes; then the cockpit redraws and goes on,
+                    // told when it closed so the keys right behind it do
+                    // not reach the orders.
+                    Effect::OpenPostmortem { incident } => {
+                        crate::postmortem::command::from_cockpit(
+                            terminal,
+                            &mut events,
+                            state,
+                            incident.as_deref(),
+                        )
+                        .await;
+                        next.extend(update_at(state, Msg::EditorClosed, mono()));
+                    }
+                    other => execute(other),
                 }
-                other => execute(other),
             }
+            effects = next;
         }
     }
 }

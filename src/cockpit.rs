@@ -253,18 +253,31 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
     tokio::spawn(async move {
         let now = Utc::now();
         let Some(engine) = engine else {
-            if matches!(effect, Effect::RefuseRemedy { .. }) {
-                // Already refused on screen; with no engine there is no
-                // audit trail to write it to.
-                return;
-            }
+            // Every step answers, so the core knows nothing is in flight.
+            let message = match &effect {
+                // Refused on screen already; with no engine there is no
+                // audit trail to write it to, and the answer says so.
+                Effect::RefuseRemedy { request, why } => format!(
+                    "{} on {} refused: {why} (not audited: no database configured)",
+                    request.action(),
+                    request.target()
+                ),
+                _ => {
+                    "remediations are not available here (no database or broker configured)".into()
+                }
+            };
             let report = crate::remedy::Report {
                 outcome: crate::remedy::audit::Outcome::Refused,
                 affected: 0,
-                message: "remediations are not available here (no database or broker configured)"
-                    .into(),
+                message,
             };
-            let _ = tx.send(Msg::RemedyDone(report)).await;
+            // A preview is answered as a preview, so the core knows the
+            // one it waits for has come back.
+            let msg = match effect {
+                Effect::PreviewRemedy(_) => Msg::RemedyPreview(Box::new(Err(report))),
+                _ => Msg::RemedyDone(report),
+            };
+            let _ = tx.send(msg).await;
             return;
         };
         let msg = match effect {

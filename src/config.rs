@@ -1113,7 +1113,12 @@ mod tests {
             .map(|l| format!("{}\n", &l[2..]))
             .collect();
         assert!(example.starts_with("[keys]\n"), "{example}");
-        assert!(parse_ok(&example).keymap().is_ok(), "{example}");
+        let km = parse_ok(&example)
+            .keymap()
+            .expect("the template's example is valid");
+        assert_eq!(km.action_for(Key::char('U')), Some(Action::ReleaseLock));
+        assert_eq!(km.action_for(Key::ctrl('q')), Some(Action::Quit));
+        assert_eq!(km.action_for(Key::char('Y')), Some(Action::Copy));
         let e = parse_err("[keys]\nretry = \"v\"\ncopy = \"v\"\n");
         assert!(
             e.starts_with("/c/config.toml:3:8: keys.copy: \"v\" is also bound to keys.retry"),

@@ -17,6 +17,8 @@ use crate::theme::{self, ColorDepth, ThemeSet};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::HashMap;
 
+pub mod timelines;
+
 /// The fixed "now" of every fixture, so snapshots do not drift.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 14, 30, 0)
@@ -24,62 +26,86 @@ pub fn now() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-pub const RULES: [(&str, Family, &str, &str); 7] = [
+/// The built-in runbook's rules as the fixtures use them: id, family, the
+/// status the rule's SQL finds an order in, title, the rule's threshold in
+/// minutes and the detail its SQL writes. They match `runbooks/default.toml`
+/// so that a snapshot never shows an order a real rule could not have found.
+pub const RULES: [(&str, Family, &str, &str, i64, &str); 7] = [
     (
         "ghost.pending_review",
         Family::Ghost,
-        "processing",
+        "pending_review",
         "Stuck in pending_review",
+        30,
+        "no payment callback",
     ),
     (
-        "ghost.paid_no_sync",
+        "ghost.paid_no_inventory_sync",
         Family::Ghost,
         "paid",
         "Paid, inventory never synced",
+        15,
+        "paid, no inventory_synced event",
     ),
     (
-        "ghost.lock_expired",
+        "ghost.lock_expired_held",
         Family::Ghost,
         "inventory_locked",
-        "Inventory lock expired but held",
+        "Inventory lock expired but still held",
+        10,
+        "lock expired, order not progressing",
     ),
     (
-        "split.delivered_in_transit",
+        "split.delivered_vs_in_transit",
         Family::Split,
         "delivered",
-        "App delivered, logistics in transit",
+        "App says delivered, logistics says in transit",
+        15,
+        "app=delivered logistics=in_transit",
     ),
     (
-        "split.settled_unpaid",
+        "split.settled_vs_unpaid",
         Family::Split,
-        "settled",
-        "Supplier settled, finance unpaid",
+        "delivered",
+        "Supplier says settled, finance has not received",
+        30,
+        "supplier=settled finance=not received",
     ),
     (
-        "zombie.processing",
+        "zombie.processing_24h",
         Family::Zombie,
         "processing",
-        "Processing for over 24 h",
+        "In processing for more than 24 h",
+        24 * 60,
+        "erp=failed",
     ),
     (
         "zombie.risk_hold",
         Family::Zombie,
         "processing",
-        "Risk hold for hours",
+        "Held by risk control",
+        2 * 60,
+        "held by risk control",
     ),
 ];
 
 pub fn rule_infos() -> HashMap<String, RuleInfo> {
+    let builtin = crate::runbook::Runbook::builtin();
     RULES
         .iter()
-        .map(|(id, family, _, title)| {
+        .map(|(id, family, _, title, _, _)| {
             (
                 id.to_string(),
+                // The built-in rule's own causes and remediations, so the
+                // timeline pane explains a zombie with zombie causes.
                 RuleInfo {
                     title: title.to_string(),
                     family: *family,
-                    causes: vec!["Consumer down".into(), "Callback lost".into()],
-                    remediations: crate::runbook::Runbook::builtin()
+                    causes: builtin
+                        .rule(id)
+                        .map(|r| r.causes.clone())
+                        .unwrap_or_default(),
+                    remediations: builtin
                         .rule(id)
                         .map(|r| r.remediations.clone())
                         .unwrap_or_default(),
@@ -89,12 +115,13 @@ pub fn rule_infos() -> HashMap<String, RuleInfo> {
         .collect()
 }
 
-/// `n` stuck orders spread over every rule, with ages from minutes to days.
+/// `n` stuck orders spread over every rule, each older than its rule's
+/// threshold by minutes to days.
 pub fn stuck_orders(n: usize) -> Vec<StuckOrder> {
     (0..n)
         .map(|i| {
-            let (rule, family, status, _) = RULES[i % RULES.len()];
-            let minutes = 17 + (i as i64 * 37) % (72 * 60);
+            let (rule, family, status, _, threshold, detail) = RULES[i % RULES.len()];
+            let minutes = threshold + 17 + (i as i64 * 37) % (72 * 60);
             StuckOrder {
                 order_id: 10_000 + i as i64,
                 order_no: format!("CO20261125-{:06}", i),
@@ -105,11 +132,7 @@ pub fn stuck_orders(n: usize) -> Vec<StuckOrder> {
                 sku: format!("SKU-{:04}", (i * 7) % 500),
                 supplier_id: 1000 + (i as i64 % 40),
                 amount_cents: 1_999 + (i as i64 * 7_919) % 2_000_000,
-                detail: match family {
-                    Family::Split => "logistics=in_transit".to_string(),
-                    Family::Ghost => "no inventory sync".to_string(),
-                    Family::Zombie => "erp=failed".to_string(),
-                },
+                detail: detail.to_string(),
             }
         })
         .collect()
@@ -257,8 +280,8 @@ pub fn timeline(order_id: i64, order_no: &str) -> Timeline {
 }
 
 /// A state at `width`x`height` with the built-in theme `theme` resolved for
-/// `depth`, fed `orders` stuck orders, the queue samples and the first
-/// order's timeline.
+/// `depth`, fed `orders` stuck orders, the queue samples and the
+/// selected order's own timeline.
 pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, orders: usize) -> State {
     let set = ThemeSet::builtin_only();
     // Fixtures only name built-in themes; a typo should fail the test loudly.
@@ -323,7 +346,7 @@ pub fn state(width: u16, height: u16, theme_name: &str, depth: ColorDepth, order
             &mut s,
             Msg::Timeline {
                 order_id: sel.order_id,
-                result: Ok(Some(timeline(sel.order_id, &sel.order_no))),
+                result: Ok(Some(timelines::of(&sel))),
             },
         );
     }

@@ -132,7 +132,7 @@ async fn timeline_and_lookup(s: &Scratch) {
     assert_eq!(systems, ["app", "logistics"]);
     assert_eq!(store.timeline(id + 1000).await.unwrap(), None);
     // The orders table survived the hostile order number.
-    assert!(store.find_order_id(hostile).await.unwrap().is_some());
+    assert_eq!(store.find_order_id(hostile).await.unwrap(), Some(id));
     store.close().await;
 }
 
@@ -333,7 +333,13 @@ impl Watch {
 
     async fn stop(self) {
         self.cancel.cancel();
-        let _ = self.poller.await;
+        // A poller that panicked fails the test: its panic is the finding.
+        if let Err(e) = self.poller.await {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
+            panic!("the order poller did not finish: {e}");
+        }
         self.store.close().await;
     }
 }

@@ -49,8 +49,33 @@ const HOSTILE: &[&str] = &[
     "CO1\u{2019}; --",
 ];
 
+/// 20 fixture orders with no `_` or `%` in any field (real rule ids and
+/// statuses have `_`), so that a filter of `_` or `%` matching every row
+/// would mean it was taken for a wildcard.
 fn state() -> State {
-    orderdeck::fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 20)
+    let mut s = orderdeck::fixtures::state(120, 40, "dark", ColorDepth::TrueColor, 0);
+    let orders = orderdeck::fixtures::stuck_orders(20)
+        .into_iter()
+        .map(|mut o| {
+            for field in [&mut o.rule_id, &mut o.status, &mut o.detail] {
+                *field = field.replace(['_', '%'], "-");
+            }
+            o
+        })
+        .collect();
+    let now = orderdeck::fixtures::now();
+    update(
+        &mut s,
+        Msg::Orders {
+            at: now,
+            result: Ok(orderdeck::model::DetectionSnapshot {
+                as_of: now,
+                orders,
+                ..Default::default()
+            }),
+        },
+    );
+    s
 }
 
 fn type_text(state: &mut State, text: &str) -> Vec<Effect> {

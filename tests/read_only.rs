@@ -26,18 +26,8 @@ fn audit_lines(path: &Path) -> Vec<Value> {
 /// The audit log a run with `home` as its home writes, wherever the
 /// platform's data directory puts it under there.
 fn find_audit_log(home: &Path) -> PathBuf {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.file_name().is_some_and(|n| n == "audit.jsonl") {
-                out.push(p);
-            }
-        }
-    }
     let mut found = Vec::new();
-    walk(home, &mut found);
+    collect_audit_logs(home, &mut found);
     assert_eq!(
         found.len(),
         1,
@@ -190,4 +180,127 @@ async fn read_only_refuses_every_remediation_key_and_command() {
     assert!(lines.iter().all(|l| l["outcome"] == "refused"));
     assert_eq!(refused_rows(&db).await, (11, 11));
     assert_eq!(db_count(&db, FIX_EVENTS).await, 0, "still nothing fixed");
+}
+
+/// What the screen shows now (everything seen, through a vt100 emulator).
+fn screen_text(s: &Pty, rows: u16, cols: u16) -> String {
+    let mut vt = vt100::Parser::new(rows, cols, 0);
+    vt.process(&s.seen);
+    vt.screen().contents()
+}
+
+/// Waits until the screen shows one of `texts`; returns which.
+fn wait_for_any(s: &mut Pty, texts: &[&'static str], timeout: Duration) -> &'static str {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let screen = screen_text(s, 30, 120);
+        if let Some(t) = texts.iter().find(|t| screen.contains(**t)) {
+            return t;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for one of {texts:?}; the screen shows:\n{screen}"
+        );
+        s.pump(Duration::from_millis(100));
+    }
+}
+
+/// `:q`, answering yes if quitting asks (a decline may still be being
+/// audited); the cockpit must exit cleanly.
+fn quit(s: &mut Pty) {
+    s.send(b":q\r");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if s.child.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        if screen_text(s, 30, 120).contains("quit?") {
+            s.send(b"y");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no exit, no question");
+        s.pump(Duration::from_millis(100));
+    }
+    assert!(s.wait_exit().success(), "cockpit exit");
+}
+
+/// Never commit by accident, on the real binary and a real SQLite file:
+/// each remediation key followed by `y`, Enter and the same key again,
+/// typed ahead in one write and again once the preview shows, commits
+/// nothing: no `ok` audit row (JSONL and database), no fix on any order.
+/// (Before: `y` proceeded in the dialog and a late preview replaced the
+/// one open, so `yy` was a committed resync.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediation_keys_followed_by_y_enter_and_themselves_commit_nothing() {
+    let mut dialogs = Vec::new();
+    for (focus, key) in [
+        (b'2', b'u'),
+        (b'2', b'r'),
+        (b'2', b'c'),
+        (b'2', b'y'),
+        (b'2', b'x'),
+        (b'1', b'd'),
+        (b'2', b'H'),
+    ] {
+        let what = char::from(key);
+        let home = tempfile::tempdir().expect("home");
+        let db = home.path().join("demo.db");
+        let db_arg = db.to_str().expect("utf-8 path");
+        let mut s = Pty::start(
+            &["demo", "--db", db_arg, "--seed", "7"],
+            home.path(),
+            30,
+            120,
+        );
+        s.wait_for(b"CO2026", Duration::from_secs(30));
+        s.send(&[focus, key, b'y', b'\r', key]);
+        let shown = wait_for_any(
+            &mut s,
+            &["[ Proceed ]", "Bulk: type", "nothing to do", " failed: "],
+            Duration::from_secs(20),
+        );
+        if shown == "[ Proceed ]" || shown == "Bulk: type" {
+            dialogs.push(what);
+            // The same again with the dialog on screen, however late.
+            s.send(&[b'y', b'\r', key]);
+        }
+        s.send(b"\x1b");
+        quit(&mut s);
+
+        // No attempt at all writes no log: that is nothing done, too.
+        let mut logs = Vec::new();
+        collect_audit_logs(home.path(), &mut logs);
+        for path in logs {
+            let lines = audit_lines(&path);
+            assert!(
+                lines.iter().all(|l| l["outcome"] != "ok"),
+                "{what}: nothing done: {lines:#?}"
+            );
+        }
+        assert_eq!(
+            db_count(
+                &db,
+                "SELECT COUNT(*) FROM remediation_audit WHERE outcome = 'ok'"
+            )
+            .await,
+            0,
+            "{what}: no ok audit row"
+        );
+        assert_eq!(db_count(&db, FIX_EVENTS).await, 0, "{what}: no fix");
+    }
+    assert!(
+        dialogs.len() >= 3,
+        "most keys showed a dialog to type into: {dialogs:?}"
+    );
+}
+
+fn collect_audit_logs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect_audit_logs(&p, out);
+        } else if p.file_name().is_some_and(|n| n == "audit.jsonl") {
+            out.push(p);
+        }
+    }
 }

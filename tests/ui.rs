@@ -3,7 +3,7 @@
 
 use orderdeck::action::Msg;
 use orderdeck::fixtures;
-use orderdeck::model::{DetectionSnapshot, format_amount};
+use orderdeck::model::DetectionSnapshot;
 use orderdeck::state::keys::{Key, KeyCode};
 use orderdeck::state::{State, update};
 use orderdeck::theme::ColorDepth;
@@ -79,6 +79,21 @@ fn styled_snapshots_at_80x24() {
 #[test]
 fn snapshot_of_the_timeline_pane_at_80x24() {
     let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    // Down to the oldest split order (five zombies are older), whose own
+    // timeline arrives as the source would send it.
+    keys(&mut s, "jjjjj");
+    let sel = s.orders.selected().cloned().expect("a selected order");
+    assert_eq!(
+        (sel.order_no.as_str(), sel.rule_id.as_str()),
+        ("CO20261125-000059", "split.delivered_vs_in_transit")
+    );
+    update(
+        &mut s,
+        Msg::Timeline {
+            order_id: sel.order_id,
+            result: Ok(Some(fixtures::timelines::of(&sel))),
+        },
+    );
     enter(&mut s);
     let t = text(&draw(&s));
     assert!(t.contains("Timeline"), "{t}");
@@ -155,33 +170,51 @@ fn zero_consumer_queue_stands_out() {
 fn no_number_is_cut_at_80x24() {
     let s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
     let t = text(&draw(&s));
-    // Every visible stuck order shows its whole amount.
-    let shown: Vec<_> = (s.orders.scroll.offset..s.orders.scroll.offset + s.orders.scroll.page)
-        .filter_map(|i| s.orders.visible_row(i))
-        .collect();
-    assert!(shown.len() >= 8);
-    for o in shown {
+    // Every visible stuck order shows its whole amount: the ten oldest of
+    // the fixture, amounts 19.99 + 79.19 · i worked out by hand (not read
+    // back from the state being drawn).
+    for (order_no, amount) in [
+        ("CO20261125-000054", "4,296.25"),
+        ("CO20261125-000047", "3,741.92"),
+        ("CO20261125-000040", "3,187.59"),
+        ("CO20261125-000033", "2,633.26"),
+        ("CO20261125-000026", "2,078.93"),
+        ("CO20261125-000059", "4,692.20"),
+        ("CO20261125-000058", "4,613.01"),
+        ("CO20261125-000055", "4,375.44"),
+        ("CO20261125-000019", "1,524.60"),
+        ("CO20261125-000057", "4,533.82"),
+    ] {
         let line = t
             .lines()
-            .find(|l| l.contains(o.order_no.as_str()))
-            .unwrap_or_else(|| panic!("{} not shown:\n{t}", o.order_no));
+            .find(|l| l.contains(order_no))
+            .unwrap_or_else(|| panic!("{order_no} not shown:\n{t}"));
         assert!(
-            line.contains(&format_amount(o.amount_cents)),
-            "amount of {} cut in:\n{line}",
-            o.order_no
+            line.trim_end_matches(['┃', '│']).ends_with(amount),
+            "amount of {order_no} cut in:\n{line}"
         );
     }
     // Queue depths too, for the queues the pane has room for (the title
-    // says how many are below the fold).
+    // says how many are below the fold). The ready counts of the fixture's
+    // last sample: (29 · (q + 3)) mod 17, and 120 + 40 · 29 for the queue
+    // whose consumer is down.
     // (The alerts strip names a queue too: look at the pane's rows only.)
-    assert!(t.contains("of 6 shown"), "{t}");
-    assert!(s.queues.scroll.page >= 4);
-    for row in s.queues.rows.iter().take(s.queues.scroll.page) {
+    assert!(t.contains("4 of 6 shown"), "{t}");
+    for (queue, ready) in [
+        ("payment.callback", "2"),
+        ("inventory.sync", "14"),
+        ("fulfillment", "9"),
+        ("logistics.updates", "1280"),
+    ] {
         let line = t
             .lines()
-            .find(|l| l.trim_start_matches(['│', '┃']).starts_with(&row.name[..8]))
-            .unwrap_or_else(|| panic!("{} not in the queue pane:\n{t}", row.name));
-        assert!(line.contains(&row.ready.to_string()), "{line}");
+            .find(|l| l.trim_start_matches(['│', '┃']).starts_with(queue))
+            .unwrap_or_else(|| panic!("{queue} not in the queue pane:\n{t}"));
+        let cells: Vec<&str> = line
+            .trim_start_matches(['│', '┃'])
+            .split_whitespace()
+            .collect();
+        assert_eq!(cells.get(1), Some(&ready), "{line}");
     }
 }
 
@@ -529,16 +562,27 @@ fn long_real_order_numbers_are_whole_at_80x24() {
         },
     );
     let t = text(&draw(&s));
-    let shown: Vec<_> = (s.orders.scroll.offset..s.orders.scroll.offset + s.orders.scroll.page)
-        .filter_map(|i| s.orders.visible_row(i))
-        .collect();
-    assert!(shown.len() >= 8, "{t}");
-    for o in shown {
+    // The ten oldest, with amounts 19.99 + 79.19 · i worked out by hand.
+    for (order_no, amount) in [
+        ("CO20261124-LCBP-000026", "2,078.93"),
+        ("CO20261124-LCBP-000019", "1,524.60"),
+        ("CO20261124-LCBP-000012", "970.27"),
+        ("CO20261124-LCBP-000005", "415.94"),
+        ("CO20261124-LCBP-000027", "2,158.12"),
+        ("CO20261124-LCBP-000029", "2,316.50"),
+        ("CO20261124-LCBP-000028", "2,237.31"),
+        ("CO20261124-LCBP-000025", "1,999.74"),
+        ("CO20261124-LCBP-000024", "1,920.55"),
+        ("CO20261124-LCBP-000023", "1,841.36"),
+    ] {
         let line = t
             .lines()
-            .find(|l| l.contains(o.order_no.as_str()))
-            .unwrap_or_else(|| panic!("{} not whole:\n{t}", o.order_no));
-        assert!(line.contains(&format_amount(o.amount_cents)), "{line}");
+            .find(|l| l.contains(order_no))
+            .unwrap_or_else(|| panic!("{order_no} not whole:\n{t}"));
+        assert!(
+            line.trim_end_matches(['┃', '│']).ends_with(amount),
+            "{line}"
+        );
     }
 }
 
@@ -565,18 +609,9 @@ fn healthy_sources_keep_their_dot_when_the_status_bar_is_full() {
 fn orders_past_the_row_limit_are_counted_on_screen() {
     use orderdeck::model::{BeyondLimit, Family};
     let mut s = fixtures::state(200, 60, "dark", ColorDepth::TrueColor, 0);
+    // 40 fixture orders: 10 of them zombies (i % 7 is 5 or 6), together
+    // 40 · 19.99 + 79.19 · (0 + … + 39) = 62,567.80 (worked out by hand).
     let rows = fixtures::stuck_orders(40);
-    let listed_zombies = rows
-        .iter()
-        .filter(|r| r.family == Family::Zombie)
-        .map(|r| r.order_id)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let mut amounts = std::collections::HashMap::new();
-    for r in &rows {
-        amounts.insert(r.order_id, r.amount_cents);
-    }
-    let listed_amount: i64 = amounts.values().sum();
     update(
         &mut s,
         Msg::Orders {
@@ -600,8 +635,7 @@ fn orders_past_the_row_limit_are_counted_on_screen() {
         screen.contains("row limit hit: 95,161 more not listed"),
         "{screen}"
     );
-    let zombies = format!("zombie {}", listed_zombies + 95_161);
-    assert!(screen.contains(&zombies), "{zombies} in:\n{screen}");
-    let amount = format!("stuck {}", format_amount(listed_amount + 1_000_000));
-    assert!(screen.contains(&amount), "{amount} in:\n{screen}");
+    // 10 listed + 95,161 beyond the limit; 62,567.80 listed + 10,000.00.
+    assert!(screen.contains("zombie 95171"), "{screen}");
+    assert!(screen.contains("stuck 72,567.80"), "{screen}");
 }

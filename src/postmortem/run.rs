@@ -2,6 +2,11 @@
 //! `p`) or a fresh one for `orderdeck postmortem edit`. Keys and pastes go
 //! through `editor::update`; the draft is saved at most half a second after
 //! a change, and once more on the way out.
+//!
+//! SIGTERM and SIGHUP (the SSH session went away) close the editor the same
+//! way: the draft is saved and the caller gets the terminal back to restore.
+//! In the cockpit-hosted editor the cockpit's own listener hears the same
+//! signal and quits once the editor has closed.
 
 use super::editor::{self, Editor, Msg, view};
 use super::model::Draft;
@@ -33,8 +38,9 @@ where
     B::Error: Send + Sync + 'static,
     E: Stream<Item = std::io::Result<Event>> + Unpin,
 {
+    let mut signals = Signals::install();
     set_bracketed_paste(true);
-    let result = edit_loop(terminal, events, drafts, draft, palette).await;
+    let result = edit_loop(terminal, events, drafts, draft, palette, &mut signals).await;
     set_bracketed_paste(false);
     result
 }
@@ -45,6 +51,7 @@ async fn edit_loop<B, E>(
     drafts: &Drafts,
     draft: Draft,
     palette: &Palette,
+    signals: &mut Signals,
 ) -> anyhow::Result<Draft>
 where
     B: Backend,
@@ -81,14 +88,18 @@ where
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => {
-                    save(drafts, &ed, &mut saved, &mut note);
+                    save(drafts, &mut ed, &mut saved, &mut note);
                     return Err(anyhow::anyhow!("reading terminal input failed: {e}"));
                 }
                 None => break,
             },
+            why = signals.next() => {
+                tracing::info!(signal = why, "closing the postmortem editor");
+                break;
+            }
             _ = sleep_until(save_at) => {
                 deadline = None;
-                save(drafts, &ed, &mut saved, &mut note);
+                save(drafts, &mut ed, &mut saved, &mut note);
                 redraw = true;
                 continue;
             }
@@ -97,7 +108,7 @@ where
         redraw = true;
         if effects.contains(&editor::Effect::SaveNow) {
             deadline = None;
-            save(drafts, &ed, &mut saved, &mut note);
+            save(drafts, &mut ed, &mut saved, &mut note);
         } else if ed.revision != saved && deadline.is_none() {
             deadline = Some(Instant::now() + SAVE_AFTER);
         }
@@ -108,6 +119,48 @@ where
     Ok(ed.draft)
 }
 
+/// The signals that close the editor (saving first).
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Installed before the first frame, so a signal never finds the
+    /// terminal in raw mode with its default (killing) action.
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(t), Ok(h)) => Some((t, h)),
+                _ => {
+                    tracing::warn!("could not install signal handlers for the editor");
+                    None
+                }
+            };
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The next signal's name; pending for ever if none can arrive.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        if let Some((term, hup)) = &mut self.streams {
+            return tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            };
+        }
+        std::future::pending().await
+    }
+}
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
@@ -115,16 +168,21 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn save(drafts: &Drafts, ed: &Editor, saved: &mut u64, note: &mut String) {
+fn save(drafts: &Drafts, ed: &mut Editor, saved: &mut u64, note: &mut String) {
     if ed.revision == *saved {
         return;
     }
     match drafts.save(&ed.draft) {
         Ok(_) => {
             *saved = ed.revision;
+            ed.save_failed = false;
             *note = format!(" saved {}", chrono::Utc::now().format("%H:%M:%S UTC"));
         }
-        Err(e) => *note = format!(" NOT SAVED: {e}"),
+        Err(e) => {
+            // The editor asks before closing on an unsaved draft.
+            ed.save_failed = true;
+            *note = format!(" NOT SAVED: {e}");
+        }
     }
 }
 

@@ -48,6 +48,12 @@ pub enum Request {
         limit: u32,
     },
     Requeue(RequeueRequest),
+    /// A remediation key pressed with nothing to aim it at (the wallboard
+    /// has no selection): only ever refused, and audited without touching
+    /// any order.
+    Unaimed {
+        action: String,
+    },
 }
 
 impl Request {
@@ -56,6 +62,7 @@ impl Request {
             Request::Order { action, .. } => action,
             Request::Heal { .. } => "heal",
             Request::Requeue(_) => "requeue_dead_letters",
+            Request::Unaimed { action } => action,
         }
     }
 
@@ -74,6 +81,7 @@ impl Request {
                 format!("zombie orders older than {}h", older_than.num_hours())
             }
             Request::Requeue(r) => format!("queue {}", r.dlq()),
+            Request::Unaimed { .. } => "nothing selected".into(),
         }
     }
 }
@@ -98,6 +106,21 @@ impl Preview {
     /// More than one row or message: the count must be typed to confirm.
     pub fn is_bulk(&self) -> bool {
         self.expected > 1
+    }
+
+    /// A preview for tests of the dialog (the core's key handling): it
+    /// plans nothing, so executing it changes nothing.
+    #[doc(hidden)]
+    pub fn fixture(request: Request, expected: u64) -> Preview {
+        Preview {
+            title: format!("{} — {}", request.action(), request.target()),
+            request,
+            lines: vec!["-- fixture preview".into()],
+            expected,
+            noop: None,
+            blocked: None,
+            plan: Plan::Nothing,
+        }
     }
 }
 
@@ -253,6 +276,7 @@ impl Engine {
                 self.preview_heal(&request, *older_than, *limit, now).await
             }
             Request::Requeue(r) => self.preview_requeue(&request, r).await,
+            Request::Unaimed { .. } => Err("nothing is selected to fix".to_string()),
         };
         match result {
             Ok(p) => Ok(p),
@@ -861,6 +885,7 @@ impl Engine {
                 parameters["filter"] = json!(r.filter);
             }
             Request::Order { order_no, .. } => parameters["order_no"] = json!(order_no),
+            Request::Unaimed { .. } => parameters["order_no"] = json!(null),
         }
         // Errors and statements quote whatever a driver or broker said; a
         // URL with its password must not reach the append-only trail, where

@@ -753,7 +753,8 @@ mod tests {
             e.message
         );
         // The same key twice for one action is not a clash.
-        assert!(ov(&[("quit", &["q", "q"])]).is_ok());
+        let km = ov(&[("quit", &["q", "q"])]).expect("one key twice for one action");
+        assert_eq!(km.action_for(Key::char('q')), Some(Action::Quit));
     }
 
     #[test]

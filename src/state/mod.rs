@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod copy;
 pub mod filter;
+pub mod guard;
 pub mod incident;
 pub mod input;
 pub mod keys;
@@ -17,7 +18,7 @@ pub mod timeline;
 mod update;
 pub mod wallboard;
 
-pub use update::update;
+pub use update::{update, update_at};
 
 use crate::config::{AlertsConfig, ClockMode, Thresholds};
 use crate::model::{Family, format_age};
@@ -222,6 +223,9 @@ pub struct State {
     /// Set by `update` when something visible changed; the loop draws and clears it.
     pub needs_redraw: bool,
     pub quit: bool,
+    /// Key timing: the preview guard, the quiet time after an overlay
+    /// closes, the quit question (see `guard`).
+    pub guard: guard::KeyGuard,
 }
 
 /// Everything `State::new` needs from configuration and the command line.
@@ -264,6 +268,7 @@ impl State {
             size: init.size,
             needs_redraw: true,
             quit: false,
+            guard: guard::KeyGuard::default(),
         };
         update::relayout(&mut state);
         state

@@ -10,7 +10,19 @@ use crate::config::ClockMode;
 use crate::layout;
 use ratatui::layout::Rect;
 
+/// `update_at` at the time of the last message: for callers (and tests) to
+/// which key timing does not matter. Keys sent this way all arrive at the
+/// same instant, so they are inside every guard a preview or overlay sets.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let at = state.guard.now_ms;
+    update_at(state, msg, at)
+}
+
+/// Folds `msg`, which arrived at monotonic time `at_ms` (milliseconds since
+/// the cockpit started), into the state. Time comes in as data so that key
+/// timing (see `guard`) is tested without a clock.
+pub fn update_at(state: &mut State, msg: Msg, at_ms: u64) -> Vec<Effect> {
+    state.guard.advance(at_ms);
     let mut effects = Vec::new();
     match msg {
         Msg::Key(key) => {
@@ -106,6 +118,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::RemedyPreview(result) if state.wallboard.is_shown() => {
             // Asked for in the cockpit, arrived after `w`: no dialog opens
             // on the wall; the fix is refused and audited as such.
+            state.guard.engine_busy = state.guard.engine_busy.saturating_sub(1);
+            state.guard.awaiting = None;
             match *result {
                 Ok(p) => {
                     state.error(format!(
@@ -124,11 +138,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.needs_redraw = true;
         }
         Msg::RemedyPreview(result) => {
+            state.guard.engine_busy = state.guard.engine_busy.saturating_sub(1);
             super::remedy::on_preview(state, *result, &mut effects);
             state.needs_redraw = true;
         }
         Msg::RemedyDone(report) => {
+            state.guard.engine_busy = state.guard.engine_busy.saturating_sub(1);
             super::remedy::show_report(state, &report);
+            state.needs_redraw = true;
+        }
+        Msg::EditorClosed => {
+            // The keys that closed the editor, and those right behind
+            // them, were meant for the editor: not for the orders.
+            state.guard.closed_overlay();
             state.needs_redraw = true;
         }
         Msg::Terminate(why) => {
@@ -136,6 +158,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.info(format!("leaving on {why}"));
         }
     }
+    super::guard::after_update(state, &effects);
     relayout(state);
     sync_timeline(state, &mut effects);
     effects
@@ -173,13 +196,25 @@ fn sync_timeline(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
+    use super::guard::{ask_quit, on_quit_answer, swallowed};
+    if state.guard.asking_quit {
+        return on_quit_answer(state, key);
+    }
     if key.is_interrupt() {
-        state.quit = true;
+        return ask_quit(state);
+    }
+    if state.mode == Mode::Normal && swallowed(state, key) {
         return;
     }
+    let was_wall = state.wallboard.is_shown();
     match std::mem::replace(&mut state.mode, Mode::Normal) {
-        Mode::Normal if state.wallboard.is_shown() => {
+        Mode::Normal if was_wall => {
             super::wallboard::on_key(state, key, effects);
+            if !state.wallboard.is_shown() {
+                // Back in the cockpit: the keys behind this one were meant
+                // for the wall, where fixes are refused.
+                state.guard.closed_overlay();
+            }
         }
         Mode::Normal => on_normal_key(state, key, effects),
         Mode::Help { scroll } => on_overlay_key(state, key, scroll, |scroll| Mode::Help { scroll }),
@@ -189,7 +224,7 @@ fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         Mode::Remedy(dialog) => super::remedy::on_dialog_key(state, dialog, key, effects),
         Mode::Command(mut input) => match input.handle(key) {
             Edit::Submit => run_command(state, input.text.trim(), effects),
-            Edit::Cancel => {}
+            Edit::Cancel => state.guard.closed_overlay(),
             _ => state.mode = Mode::Command(input),
         },
         Mode::Filter {
@@ -208,6 +243,7 @@ fn on_overlay_key(state: &mut State, key: Key, scroll: usize, reopen: fn(usize) 
             Some(Action::Help | Action::Quit)
         );
     if close {
+        state.guard.closed_overlay();
         return;
     }
     let scroll = match state.keymap.action_for(key) {
@@ -251,6 +287,7 @@ fn on_filter_key(state: &mut State, key: Key, input: &mut LineInput, previous: S
                 state.orders.set_filter(f);
             }
             state.message = None;
+            state.guard.closed_overlay();
         }
         Edit::Changed => {
             // Live filtering; a half-typed `family:zom` is not an error yet,
@@ -277,7 +314,8 @@ fn on_normal_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
         return;
     };
     match action {
-        Action::Quit => state.quit = true,
+        Action::Back if super::remedy::drop_awaited(state) => {}
+        Action::Quit => super::guard::ask_quit(state),
         a @ (Action::ReleaseLock
         | Action::Retry
         | Action::CancelNotify
@@ -506,7 +544,8 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
     };
     match cmd {
         "" => {}
-        "q" | "q!" | "quit" | "qa" => state.quit = true,
+        "q" | "quit" | "qa" => super::guard::ask_quit(state),
+        "q!" => state.quit = true,
         "help" | "h" => state.mode = Mode::Help { scroll: 0 },
         "alerts" if state.alerts.board.is_empty() => state.info("no active alerts"),
         "alerts" => state.mode = Mode::Alerts { scroll: 0 },

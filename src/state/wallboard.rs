@@ -194,24 +194,25 @@ pub(super) fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
 }
 
 /// A remediation key on the wallboard: refused with one line, and handed
-/// to the engine to audit as refused when it names something to fix.
+/// to the engine to audit as refused. The wall has no selection, so the
+/// request aims at nothing: the cockpit's selection behind the wall must
+/// not get a refusal on its timeline for a key nobody aimed at it.
 fn refuse(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    match super::remedy::request_for(state, action) {
-        Ok(request) => {
-            state.error(format!(
-                "{} on {} refused: {WALLBOARD_READ_ONLY}",
-                request.action(),
-                request.target()
-            ));
-            effects.push(Effect::RefuseRemedy {
-                request,
-                why: WALLBOARD_READ_ONLY.to_string(),
-            });
+    let request = super::remedy::unaimed_request(action);
+    match &request {
+        crate::remedy::Request::Unaimed { .. } => {
+            state.error(format!("{} refused: {WALLBOARD_READ_ONLY}", action.hint()))
         }
-        // Nothing selected to aim at: refused all the same; like the
-        // cockpit's "no stuck order selected", there is no attempt to audit.
-        Err(_) => state.error(format!("{} refused: {WALLBOARD_READ_ONLY}", action.hint())),
+        _ => state.error(format!(
+            "{} on {} refused: {WALLBOARD_READ_ONLY}",
+            request.action(),
+            request.target()
+        )),
     }
+    effects.push(Effect::RefuseRemedy {
+        request,
+        why: WALLBOARD_READ_ONLY.to_string(),
+    });
 }
 
 /// How loud a number on the wall is.

@@ -198,7 +198,6 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
                 vec![
                     ("Tab".into(), "Cancel/Proceed"),
                     ("Enter".into(), "choose"),
-                    ("y".into(), "proceed"),
                     ("Esc/n".into(), "cancel"),
                     ("j/k".into(), "scroll"),
                 ]

@@ -63,6 +63,11 @@ pub struct Editor {
     /// The next suggestion `s` offers.
     pub next_suggestion: usize,
     pub quit: bool,
+    /// Set by the run loop: the last save failed, so closing now would
+    /// lose what is on screen; `q` then asks once.
+    pub save_failed: bool,
+    /// `q` was pressed once with the draft unsaved.
+    pub quit_asked: bool,
 }
 
 impl Editor {
@@ -76,6 +81,8 @@ impl Editor {
             message: None,
             next_suggestion: 0,
             quit: false,
+            save_failed: false,
+            quit_asked: false,
         }
     }
 
@@ -224,8 +231,22 @@ fn browse_key(ed: &mut Editor, key: Key) -> Mode {
         ed.quit = true;
         return Mode::Browse;
     }
+    let asked = std::mem::take(&mut ed.quit_asked);
     match (key.code, key.ctrl) {
-        (K::Char('q') | K::Esc, false) => ed.quit = true,
+        (K::Char('q'), false) if ed.save_failed && !asked => {
+            ed.quit_asked = true;
+            ed.message = Some(
+                "the draft is NOT saved (see the title line): q again closes without it, Ctrl-S tries again"
+                    .into(),
+            );
+        }
+        (K::Char('q'), false) => ed.quit = true,
+        // Esc closes a field, never the editor: a second Esc typed to
+        // "make sure" would otherwise drop the user into the live cockpit,
+        // where the next keys act on orders.
+        (K::Esc, false) => {
+            ed.message = Some("Esc closes a field; q closes the editor (the draft is saved)".into())
+        }
         (K::Tab | K::PageDown | K::Char(']'), false) => {
             ed.section = (ed.section + 1) % n_sections;
             ed.cursor = 0;

@@ -186,3 +186,47 @@ fn the_header_screen_at_80x24() {
     let ed = Editor::new(d);
     insta::assert_snapshot!("editor_header_80x24", screen(&ed, 80, 24));
 }
+
+/// Esc leaves the field being edited and never the editor (it used to
+/// close it, and the next keys went to the live cockpit); q closes it.
+#[test]
+fn esc_closes_only_the_field_and_q_closes_the_editor() {
+    let mut ed = Editor::new(Draft::default());
+    feed(&mut ed, [code(KeyCode::Enter)]);
+    feed(&mut ed, typed("Lock storm"));
+    feed(&mut ed, [code(KeyCode::Esc)]);
+    assert!(matches!(ed.mode, Mode::Browse), "Esc leaves the field");
+    assert!(!ed.quit);
+    feed(&mut ed, [code(KeyCode::Esc), code(KeyCode::Esc)]);
+    assert!(!ed.quit, "Esc in browse does not close the editor");
+    assert_eq!(
+        ed.message.as_deref(),
+        Some("Esc closes a field; q closes the editor (the draft is saved)")
+    );
+    assert_eq!(ed.draft.title, "Lock storm");
+    feed(&mut ed, [key('q')]);
+    assert!(ed.quit);
+}
+
+/// With the last save failed, q asks once before closing (what is on
+/// screen would be lost); any other key in between takes the question back.
+#[test]
+fn q_asks_once_when_the_draft_is_not_saved() {
+    let mut ed = Editor::new(Draft::default());
+    ed.save_failed = true;
+    feed(&mut ed, [key('q')]);
+    assert!(!ed.quit, "asks first");
+    assert_eq!(
+        ed.message.as_deref(),
+        Some(
+            "the draft is NOT saved (see the title line): q again closes without it, Ctrl-S tries again"
+        )
+    );
+    feed(&mut ed, [key('j'), key('q')]);
+    assert!(!ed.quit, "j took the question back; this q asks again");
+    feed(&mut ed, [key('q')]);
+    assert!(ed.quit);
+    let mut saved = Editor::new(Draft::default());
+    feed(&mut saved, [key('q')]);
+    assert!(saved.quit, "saved: q closes at once");
+}
