@@ -5,6 +5,12 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod opts;
+pub use opts::{
+    CONFIG_VAR, CockpitOpts, ConfigOpt, ConfigOptTree, EnvOpt, EnvOptTree, GlobalOpts, MouseOpt,
+    ReadOnlyOpt, ThemeOpt, ThemeOptTree,
+};
+
 const EXAMPLES: &str = "\
 Examples:
   orderdeck demo                        the cockpit on a simulated incident (no services needed)
@@ -31,30 +37,12 @@ inside tmux at 80x24 and up.",
     after_help = EXAMPLES
 )]
 pub struct Cli {
+    /// The cockpit's options; also accepted before a subcommand that uses
+    /// them (see [`Cli::options`]).
     #[command(flatten)]
-    pub global: GlobalOpts,
+    pub cockpit: CockpitOpts,
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct GlobalOpts {
-    /// Configuration file [default: the user's config dir/orderdeck/config.toml]
-    #[arg(long, global = true, value_name = "PATH", env = "ORDERDECK_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Environment from the config to watch
-    #[arg(long, global = true, value_name = "NAME")]
-    pub env: Option<String>,
-    /// Theme: dark, light, high-contrast, ansi16 or a user theme
-    #[arg(long, global = true, value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Refuse every remediation (a lock badge shows the mode)
-    #[arg(long, global = true)]
-    pub read_only: bool,
-    /// Capture the mouse: wheel scrolls, click selects (off by default so the
-    /// terminal's text selection works; or `mouse = true` in the config)
-    #[arg(long, global = true)]
-    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,11 +56,17 @@ pub enum Command {
     },
     /// Configuration file
     Config {
+        #[command(flatten)]
+        config: ConfigOptTree,
         #[command(subcommand)]
         command: ConfigCommand,
     },
     /// The order database
     Db {
+        #[command(flatten)]
+        config: ConfigOptTree,
+        #[command(flatten)]
+        env: EnvOptTree,
         #[command(subcommand)]
         command: DbCommand,
     },
@@ -102,6 +96,10 @@ pub enum Command {
     },
     /// Postmortem drafts: the guided 5-Whys editor, exports, Confluence
     Postmortem {
+        #[command(flatten)]
+        config: ConfigOptTree,
+        #[command(flatten)]
+        theme: ThemeOptTree,
         #[command(subcommand)]
         command: crate::postmortem::command::PostmortemCommand,
     },
@@ -123,6 +121,14 @@ pub struct DemoArgs {
     /// Keep the demo database in this file instead of a temporary one
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub theme: ThemeOpt,
+    #[command(flatten)]
+    pub read_only: ReadOnlyOpt,
+    #[command(flatten)]
+    pub mouse: MouseOpt,
 }
 
 const WALLBOARD_ABOUT: &str = "\
@@ -159,6 +165,14 @@ pub struct WallboardArgs {
     /// Move to the next page (overview, orders, queues, alerts) every SECONDS (2 to 3600)
     #[arg(long, value_name = "SECONDS", value_parser = parse_rotate)]
     pub rotate: Option<u32>,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
+    #[command(flatten)]
+    pub theme: ThemeOpt,
+    #[command(flatten)]
+    pub mouse: MouseOpt,
 }
 
 fn parse_rotate(s: &str) -> Result<u32, String> {
@@ -316,6 +330,10 @@ pub struct SnapshotArgs {
     /// Stuck orders listed (the counts always cover all of them)
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top: usize,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
 }
 
 #[derive(Debug, Subcommand)]
@@ -350,8 +368,9 @@ mod tests {
     fn global_options_work_after_the_subcommand() {
         let cli =
             Cli::try_parse_from(["orderdeck", "demo", "--read-only", "--theme", "light"]).unwrap();
-        assert!(cli.global.read_only);
-        assert_eq!(cli.global.theme.as_deref(), Some("light"));
+        let global = cli.options(|_| None).unwrap();
+        assert!(global.read_only);
+        assert_eq!(global.theme.as_deref(), Some("light"));
     }
 
     #[test]
@@ -420,8 +439,9 @@ mod tests {
             "dark",
         ])
         .unwrap();
-        assert_eq!(cli.global.env.as_deref(), Some("prod"));
-        assert_eq!(cli.global.theme.as_deref(), Some("dark"));
+        let global = cli.options(|_| None).unwrap();
+        assert_eq!(global.env.as_deref(), Some("prod"));
+        assert_eq!(global.theme.as_deref(), Some("dark"));
         match cli.command {
             Some(Command::Wallboard(a)) => assert_eq!(a.rotate, Some(15)),
             other => panic!("parsed as {other:?}"),
@@ -481,6 +501,12 @@ pub struct HealArgs {
     pub limit: u32,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
+    #[command(flatten)]
+    pub read_only: ReadOnlyOpt,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -495,6 +521,12 @@ pub struct RequeueArgs {
     pub filter: Option<String>,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
+    #[command(flatten)]
+    pub read_only: ReadOnlyOpt,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -505,6 +537,12 @@ pub struct RemediateArgs {
     pub order_no: String,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
+    #[command(flatten)]
+    pub read_only: ReadOnlyOpt,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -517,4 +555,8 @@ pub struct AuditArgs {
     /// Read the local audit.jsonl instead of the database's remediation_audit
     #[arg(long)]
     pub local: bool,
+    #[command(flatten)]
+    pub config: ConfigOpt,
+    #[command(flatten)]
+    pub env: EnvOpt,
 }

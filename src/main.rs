@@ -87,7 +87,9 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    let global = cli.global;
+    let global = cli
+        .options(|k| std::env::var(k).ok())
+        .map_err(Failure::usage)?;
     match cli.command {
         None => run_configured(&global, None).await,
         Some(Command::Wallboard(args)) => {
@@ -99,6 +101,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Some(Command::Demo(args)) => run_demo(&global, args).await,
         Some(Command::Db {
             command: DbCommand::Migrate { database_url },
+            ..
         }) => migrate(&global, database_url).await,
         Some(Command::Snapshot(args)) => snapshot(&global, args).await,
         Some(Command::Heal(args)) => {
@@ -136,6 +139,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Config {
             command: ConfigCommand::Init { force },
+            ..
         }) => {
             let path = config_path(&global)?;
             let written = config::init(&path, force).map_err(|e| Failure::usage(e.to_string()))?;
@@ -145,6 +149,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Config {
             command: ConfigCommand::Check { path },
+            ..
         }) => {
             let path = match path {
                 Some(p) => p,
@@ -162,19 +167,30 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 return Err(Failure::usage(last.clone()));
             }
             let cfg = checked.config;
-            orderdeck::outln!(
-                "{}: ok ({} environment{})",
-                path.display(),
-                cfg.env.len(),
-                if cfg.env.len() == 1 { "" } else { "s" }
-            );
+            if cfg.env.is_empty() {
+                // "ok (0 environments)" left the reader to guess what that means.
+                orderdeck::outln!(
+                    "{}: ok, but it defines no environments: only `orderdeck demo` has something \
+to watch, unless ORDERDECK_DATABASE_URL / ORDERDECK_AMQP_URL are set. Add an [env.NAME] \
+section with database_url and amqp_url to watch a real system (`orderdeck config init \
+--config NEW.toml` writes a commented example).",
+                    path.display()
+                );
+            } else {
+                orderdeck::outln!(
+                    "{}: ok ({} environment{})",
+                    path.display(),
+                    cfg.env.len(),
+                    if cfg.env.len() == 1 { "" } else { "s" }
+                );
+            }
             Ok(())
         }
         Some(Command::Simulate(args)) => Ok(orderdeck::simulate::command::simulate(&args).await?),
         Some(Command::Broker {
             command: BrokerCommand::Declare { amqp_url },
         }) => Ok(orderdeck::simulate::command::broker_declare(&amqp_url).await?),
-        Some(Command::Postmortem { command }) => orderdeck::postmortem::command::command(
+        Some(Command::Postmortem { command, .. }) => orderdeck::postmortem::command::command(
             command,
             global.config.as_deref(),
             global.theme.as_deref(),
@@ -290,10 +306,44 @@ async fn migrate(global: &GlobalOpts, database_url: Option<String>) -> Result<()
     )
     .await
     .map_err(|e| open_failure(&shown, e))?;
+    let before = store.applied_migrations().await;
     let result = store.migrate().await;
+    let after = store.applied_migrations().await;
     store.close().await;
     result.map_err(|e| Failure::from(anyhow::anyhow!("database {shown}: {e}")))?;
-    write_stdout(format!("{}: reference schema up to date\n", store.describe()).as_bytes())
+    let line = migrate_report(&store.describe(), &before, &after);
+    write_stdout(format!("{line}\n").as_bytes())
+}
+
+/// What `db migrate` did, from the migrations recorded before and after:
+/// "up to date" alone read the same on a fresh database as on a current one.
+fn migrate_report(db: &str, before: &[(i64, String)], after: &[(i64, String)]) -> String {
+    let list = |ms: &[&(i64, String)]| {
+        ms.iter()
+            .map(|(v, d)| format!("{v} ({d})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let new: Vec<&(i64, String)> = after.iter().filter(|m| !before.contains(m)).collect();
+    let earlier: Vec<&(i64, String)> = before.iter().collect();
+    match (new.is_empty(), earlier.is_empty()) {
+        (false, true) => format!(
+            "{db}: created the reference schema: applied migration {}",
+            list(&new)
+        ),
+        (false, false) => format!(
+            "{db}: applied migration {}; reference schema up to date",
+            list(&new)
+        ),
+        (true, false) => format!(
+            "{db}: reference schema already up to date (migration {} applied earlier); nothing changed",
+            list(&earlier)
+        ),
+        // Ran without error but nothing is recorded: say so rather than guess.
+        (true, true) => {
+            format!("{db}: migrations ran, but none is recorded in _orderdeck_migrations")
+        }
+    }
 }
 
 /// The RabbitMQ source for the environment, when it names a broker. It
@@ -385,7 +435,8 @@ fn list_themes() {
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let depth = theme::detect(|k| std::env::var(k).ok());
+    // The same detection the cockpit runs (cockpit::look calls theme::detect).
+    let (depth, why) = theme::detect_why(|k| std::env::var(k).ok());
     let default = theme::default_theme_name(depth, std::env::var("COLORFGBG").ok().as_deref());
     for name in set.names() {
         let desc = set
@@ -395,7 +446,11 @@ fn list_themes() {
         let mark = if name == default { "*" } else { " " };
         orderdeck::outln!("{mark} {name:<16} {desc}");
     }
-    orderdeck::outln!("(* = default for this terminal, colour depth {depth:?})");
+    orderdeck::outln!("(* = default for this terminal)");
+    orderdeck::outln!(
+        "colour depth in use: {} ({why}); themes are drawn at this depth",
+        depth.describe()
+    );
 }
 
 async fn run_demo(global: &GlobalOpts, args: DemoArgs) -> Result<(), Failure> {

@@ -37,22 +37,48 @@ pub enum ColorDepth {
 /// follow. When in doubt we pick 16 colours: wrong-but-readable beats
 /// escape codes the terminal shows as garbage.
 pub fn detect(get: impl Fn(&str) -> Option<String>) -> ColorDepth {
+    detect_why(get).0
+}
+
+/// [`detect`] plus the variable that decided it, as `themes list` shows it
+/// (so what it reports is, by construction, what the cockpit uses).
+pub fn detect_why(get: impl Fn(&str) -> Option<String>) -> (ColorDepth, String) {
     // https://no-color.org: set and non-empty means no colour, whatever its value.
     if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return ColorDepth::NoColor;
+        return (ColorDepth::NoColor, "NO_COLOR is set".into());
     }
     let term = get("TERM").unwrap_or_default();
+    let shown_term = if term.is_empty() {
+        "TERM is not set".to_string()
+    } else {
+        format!("TERM={}", toml_errors::escape(&term))
+    };
     if term == "dumb" {
-        return ColorDepth::NoColor;
+        return (ColorDepth::NoColor, shown_term);
     }
     let colorterm = get("COLORTERM").unwrap_or_default().to_ascii_lowercase();
-    if colorterm == "truecolor" || colorterm == "24bit" || term.ends_with("-direct") {
-        return ColorDepth::TrueColor;
+    if colorterm == "truecolor" || colorterm == "24bit" {
+        return (ColorDepth::TrueColor, format!("COLORTERM={colorterm}"));
+    }
+    if term.ends_with("-direct") {
+        return (ColorDepth::TrueColor, shown_term);
     }
     if term.contains("256color") {
-        return ColorDepth::Ansi256;
+        return (ColorDepth::Ansi256, shown_term);
     }
-    ColorDepth::Ansi16
+    (ColorDepth::Ansi16, shown_term)
+}
+
+impl ColorDepth {
+    /// How `themes list` and the docs name the depth.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ColorDepth::TrueColor => "24-bit colour",
+            ColorDepth::Ansi256 => "256 colours",
+            ColorDepth::Ansi16 => "16 colours",
+            ColorDepth::NoColor => "no colour (bold, dim and reverse video only)",
+        }
+    }
 }
 
 /// The theme to use when neither `--theme` nor the config names one.
@@ -120,7 +146,8 @@ macro_rules! slot_table {
 
 slot_table!(PartialColors, Colors, "colors" {
     background, text, muted, accent, ok, warn, critical,
-    selection_bg, selection_fg, border, border_focused,
+    selection_bg, selection_fg, selection_unfocused_bg, selection_unfocused_fg,
+    border, border_focused,
     title, header, sparkline, badge_fg, badge_demo, badge_readonly,
 });
 
@@ -539,6 +566,9 @@ pub struct Palette {
     pub border: Style,
     pub border_focused: Style,
     pub selection: Style,
+    /// The cursor row of a pane without keyboard focus: still findable, but
+    /// weaker than `selection` so the focused pane is obvious.
+    pub selection_unfocused: Style,
     pub sparkline: Style,
     pub badge_demo: Style,
     pub badge_readonly: Style,
@@ -588,6 +618,7 @@ impl Palette {
             ("border", self.border),
             ("border_focused", self.border_focused),
             ("selection", self.selection),
+            ("selection_unfocused", self.selection_unfocused),
             ("sparkline", self.sparkline),
             ("badge_demo", self.badge_demo),
             ("badge_readonly", self.badge_readonly),
@@ -656,6 +687,13 @@ pub fn resolve(theme: &Theme, depth: ColorDepth) -> Palette {
         border: fg(c.border),
         border_focused: fg(c.border_focused).add_modifier(Modifier::BOLD),
         selection: filled(c.selection_fg, c.selection_bg),
+        // Without colour, reverse video is the focused selection; underline
+        // is the weaker mark that still shows where the cursor is.
+        selection_unfocused: if no_color {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        } else {
+            filled(c.selection_unfocused_fg, c.selection_unfocused_bg)
+        },
         sparkline: fg(c.sparkline),
         badge_demo: filled(c.badge_fg, c.badge_demo).add_modifier(Modifier::BOLD),
         badge_readonly: filled(c.badge_fg, c.badge_readonly).add_modifier(Modifier::BOLD),
@@ -813,6 +851,9 @@ fn nearest_ansi16(r: u8, g: u8, b: u8) -> Color {
         _ => pick(Color::Magenta, Color::LightMagenta),
     }
 }
+
+#[cfg(test)]
+mod contrast;
 
 #[cfg(test)]
 mod tests {

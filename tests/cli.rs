@@ -47,6 +47,44 @@ fn themes_list_names_the_four_built_ins() {
     }
 }
 
+/// `themes list` names the depth the cockpit will draw at, and why: on a
+/// 256-colour terminal it used to read "24-bit colour" (from the dark
+/// theme's description) next to a bare `Ansi256`.
+#[test]
+fn themes_list_reports_the_colour_depth_in_use() {
+    let home = TempDir::new().unwrap();
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[],
+            "colour depth in use: 256 colours (TERM=xterm-256color)",
+        ),
+        (
+            &[("COLORTERM", "truecolor")],
+            "colour depth in use: 24-bit colour (COLORTERM=truecolor)",
+        ),
+        (
+            &[("TERM", "linux")],
+            "colour depth in use: 16 colours (TERM=linux)",
+        ),
+        (
+            &[("NO_COLOR", "1"), ("COLORTERM", "truecolor")],
+            "colour depth in use: no colour (bold, dim and reverse video only) (NO_COLOR is set)",
+        ),
+    ];
+    for (env, want) in cases {
+        let mut cmd = orderdeck(&home);
+        for (k, v) in *env {
+            cmd.env(k, v);
+        }
+        let out = cmd.args(["themes", "list"]).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(text.contains(want), "{env:?}: want {want:?} in\n{text}");
+        if !want.contains("24-bit") {
+            assert!(!text.contains("24-bit"), "{env:?}: claims 24-bit:\n{text}");
+        }
+    }
+}
+
 /// The theme a terminal gets by default, as `themes list` marks it.
 fn default_theme(home: &TempDir, env: &[(&str, &str)]) -> String {
     let mut cmd = orderdeck(home);
@@ -80,6 +118,31 @@ fn the_default_theme_follows_the_terminal() {
         "ansi16"
     );
     assert_eq!(default_theme(&home, &[("NO_COLOR", "1")]), "ansi16");
+}
+
+/// A config without environments is valid, but "ok (0 environments)" did
+/// not say that only the demo then has something to watch.
+#[test]
+fn config_check_explains_a_file_without_environments() {
+    let home = TempDir::new().unwrap();
+    let cfg = home.path().join("noenv.toml");
+    std::fs::write(&cfg, "clock = \"utc\"\n").unwrap();
+    let out = orderdeck(&home)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "check"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains("noenv.toml: ok, but it defines no environments"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only `orderdeck demo` has something to watch"),
+        "{text}"
+    );
+    assert!(text.contains("Add an [env.NAME] section"), "{text}");
 }
 
 #[test]
@@ -180,12 +243,21 @@ fn snapshot_reports_stuck_orders_and_fails_on_anomaly() {
     let home = TempDir::new().unwrap();
     let db = home.path().join("shop.db");
     let url = format!("sqlite://{}", db.display());
+    // A fresh file: `db migrate` says it created the schema, and a second
+    // run that it changed nothing (both used to say "up to date").
     orderdeck(&home)
         .args(["db", "migrate", "--database-url", &url])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "sqlite shop.db: reference schema up to date",
+            "sqlite shop.db: created the reference schema: applied migration 1 (reference schema)",
+        ));
+    orderdeck(&home)
+        .args(["db", "migrate", "--database-url", &url])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sqlite shop.db: reference schema already up to date (migration 1 (reference schema) applied earlier); nothing changed",
         ));
     let clean = orderdeck(&home)
         .env("ORDERDECK_DATABASE_URL", &url)

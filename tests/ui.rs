@@ -53,6 +53,21 @@ fn snapshots_with_help_open() {
     }
 }
 
+/// At 80 columns the longest help rows used to be cut at the popup's edge;
+/// they wrap under their column, and scrolling reaches the last one.
+#[test]
+fn help_wraps_at_80_columns_and_scrolls_to_the_end() {
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    keys(&mut s, "?");
+    let first = text(&draw(&s));
+    assert!(first.contains("(text, family:, status:,"), "{first}");
+    keys(&mut s, &"j".repeat(80));
+    let last = text(&draw(&s));
+    assert!(last.contains("supplier amount)"), "{last}");
+    assert!(last.contains("-term"), "{last}");
+    insta::assert_snapshot!("help_dark_80x24_scrolled_to_end", last);
+}
+
 #[test]
 fn snapshots_with_a_filter_on() {
     for (w, h) in SIZES {

@@ -245,6 +245,24 @@ where
         &self.pool
     }
 
+    /// Migrations recorded as applied, `(version, description)` in version
+    /// order; empty when the migrations table does not exist yet (a fresh
+    /// database). Only reads, so `db migrate` can say what it changed.
+    pub async fn applied_migrations(&self) -> Vec<(i64, String)> {
+        let sql = format!("SELECT version, description FROM {MIGRATIONS_TABLE} ORDER BY version");
+        let Ok(rows) = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await else {
+            return Vec::new();
+        };
+        rows.iter()
+            .filter_map(|r| {
+                Some((
+                    DB::int(r, "version").ok()?,
+                    DB::text(r, "description").ok()?,
+                ))
+            })
+            .collect()
+    }
+
     /// Uses `runbook`'s enabled rules for detection (default: the built-in runbook).
     pub fn with_runbook(mut self, runbook: Runbook) -> Self {
         self.rules = prepare(&runbook, DB::DIALECT);

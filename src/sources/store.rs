@@ -146,6 +146,11 @@ impl AnyStore {
         each!(self, s => s.migrate().await)
     }
 
+    /// See [`SqlStore::applied_migrations`](super::sql::SqlStore::applied_migrations).
+    pub async fn applied_migrations(&self) -> Vec<(i64, String)> {
+        each!(self, s => s.applied_migrations().await)
+    }
+
     pub async fn close(&self) {
         each!(self, s => s.close().await)
     }

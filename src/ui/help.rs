@@ -6,6 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 const COMMANDS: &[(&str, &str)] = &[
     (":q", "quit"),
@@ -30,18 +31,39 @@ const FILTER: &[(&str, &str)] = &[
     ("-term", "exclude what matches"),
 ];
 
+/// Columns before a description: two of indent, the key, a space.
+const KEY_COLUMN: usize = 25;
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect, scroll: usize) {
     let p = state.palette();
+    // Descriptions wrap under their own column instead of being cut at the
+    // popup's edge (at 80 columns the longest ones lost their ends).
+    let inner = usize::from(popup_area(area).0.width.saturating_sub(2));
+    let what_width = inner.saturating_sub(KEY_COLUMN).max(12);
     let mut lines: Vec<Line> = Vec::new();
     let section = |lines: &mut Vec<Line>, title: &str| {
         lines.push(Line::from(Span::styled(title.to_string(), p.title)));
     };
     let row = |lines: &mut Vec<Line>, key: &str, what: &str| {
-        lines.push(Line::from(vec![
-            // Always a space after the key, even one longer than the column.
-            Span::styled(format!("  {key:<22} "), p.accent),
-            Span::styled(what.to_string(), p.text),
-        ]));
+        // Always a space after the key, even one longer than the column.
+        let key = format!("  {key:<22} ");
+        let mut parts = wrap(what, what_width).into_iter();
+        if key.width() > KEY_COLUMN {
+            // A long key gets its own line; the description starts below it.
+            lines.push(Line::from(Span::styled(key, p.accent)));
+        } else {
+            let first = parts.next().unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(key, p.accent),
+                Span::styled(first, p.text),
+            ]));
+        }
+        for rest in parts {
+            lines.push(Line::from(Span::styled(
+                format!("{}{rest}", " ".repeat(KEY_COLUMN)),
+                p.text,
+            )));
+        }
     };
     section(&mut lines, "Keys");
     for (keys, what) in state.keymap.help_rows() {
@@ -106,4 +128,51 @@ pub(super) fn popup_area(area: Rect) -> (Rect, u16) {
         height,
     );
     (popup, height)
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces; a word
+/// longer than a line is cut into pieces rather than overflowing.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = if line.is_empty() { 0 } else { line.width() + 1 };
+        if needed + word.width() <= width {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            if line.width() + c.to_string().width() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_only_overlong_words() {
+        assert_eq!(
+            wrap("sort stuck orders (family rule order status)", 20),
+            ["sort stuck orders", "(family rule order", "status)"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 10), [""]);
+        assert_eq!(wrap("fits", 10), ["fits"]);
+    }
 }

@@ -213,7 +213,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             line = line.style(if focused {
                 p.selection
             } else {
-                p.muted.patch(p.selection)
+                p.selection_unfocused
             });
         }
         lines.push(line);

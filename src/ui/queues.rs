@@ -246,8 +246,12 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             spans.push(Span::raw(" "));
         }
         let mut line = Line::from(spans);
-        if focused && i == t.scroll.cursor {
-            line = line.style(p.selection);
+        if i == t.scroll.cursor {
+            line = line.style(if focused {
+                p.selection
+            } else {
+                p.selection_unfocused
+            });
         }
         lines.push(line);
     }

@@ -70,7 +70,8 @@ pub fn draw_lines(frame: &mut Frame, area: Rect, lines: &[Line]) {
     for (i, line) in lines.iter().take(area.height as usize).enumerate() {
         let y = area.y + i as u16;
         if line.style != Style::default() {
-            // A selected row is highlighted across the pane, not only under its text.
+            // A selected row is highlighted across the pane, not only under
+            // its text; `line.style` is only ever that highlight.
             buf.set_style(Rect::new(area.x, y, area.width, 1), line.style);
         }
         let end = area.x.saturating_add(area.width);
@@ -79,7 +80,10 @@ pub fn draw_lines(frame: &mut Frame, area: Rect, lines: &[Line]) {
             if x >= end {
                 break;
             }
-            let style = line.style.patch(span.style);
+            // The line's own style is a selection bar; it wins over the
+            // cells' colours, or a cell coloured like the bar (white text
+            // on high-contrast's white bar) vanishes.
+            let style = span.style.patch(line.style);
             if span.content.is_ascii() {
                 // Sanitised ASCII is one column per byte: no need for the
                 // grapheme segmentation that dominates `set_stringn`.
@@ -101,6 +105,32 @@ pub fn draw_lines(frame: &mut Frame, area: Rect, lines: &[Line]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selected_row_draws_every_cell_in_the_selection_colours() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        use ratatui::style::Color;
+        let bar = Style::new().fg(Color::Black).bg(Color::White);
+        // White text, as high-contrast draws it, on the white selection bar.
+        let line = Line::from(vec![
+            Span::styled("CO1", Style::new().fg(Color::White)),
+            Span::styled("x", Style::new().fg(Color::Red).bg(Color::Blue)),
+        ])
+        .style(bar);
+        let mut term = Terminal::new(TestBackend::new(6, 1)).expect("test terminal");
+        term.draw(|f| draw_lines(f, Rect::new(0, 0, 6, 1), std::slice::from_ref(&line)))
+            .expect("draw");
+        let buf = term.backend().buffer();
+        for x in 0..6u16 {
+            let cell = &buf[(x, 0)];
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (Color::Black, Color::White),
+                "column {x}"
+            );
+        }
+    }
 
     #[test]
     fn cells_align_and_never_exceed_their_width() {
