@@ -261,6 +261,16 @@ impl RabbitMonitor {
         })
     }
 
+    /// Probes queues over AMQP on `n` channels at once instead of the
+    /// default six; `1` is the old one-queue-after-another poll, which the
+    /// broker benchmark measures beside the concurrent one.
+    pub fn with_probe_channels(mut self, n: usize) -> Self {
+        if let Some(link) = self.link.as_mut() {
+            link.set_probe_channels(n);
+        }
+        self
+    }
+
     /// The queue names each poll reports (work queues, then DLQs).
     pub fn watched(&self) -> &[String] {
         &self.watched
