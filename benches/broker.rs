@@ -1,7 +1,9 @@
 //! How long one `RabbitMonitor::poll` of the six reference queues (and
 //! their DLQs) takes, over AMQP and over the management API, against the
 //! `rabbitmqctl list_queues name messages_ready` an engineer would run by
-//! hand.
+//! hand; then the AMQP poll of 512 queues (256 work queues and their
+//! DLQs), probing on several channels at once as the cockpit does and one
+//! queue after another as it did before, in the same run.
 //!
 //! Needs a broker: `amqp://guest:guest@127.0.0.1:5672/%2f` and
 //! `http://127.0.0.1:15672` unless `ORDERDECK_TEST_AMQP_URL` /
@@ -51,7 +53,7 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-async fn setup(queues: &[String]) -> Result<Connection, String> {
+async fn setup(queues: &[String], messages: usize) -> Result<Connection, String> {
     let conn = tokio::time::timeout(
         Duration::from_secs(5),
         Connection::connect(&amqp_url(), ConnectionProperties::default()),
@@ -71,7 +73,7 @@ async fn setup(queues: &[String]) -> Result<Connection, String> {
             .await
             .map_err(|e| e.to_string())?;
         // A little traffic, so the API has message_stats (rates) for each.
-        for _ in 0..5 {
+        for _ in 0..messages {
             ch.basic_publish(
                 "".into(),
                 q.as_str().into(),
@@ -140,7 +142,7 @@ fn main() {
         .map(|q| format!("{prefix}.{q}"))
         .collect();
     let all = watched_queues(&work);
-    let conn = match rt.block_on(setup(&all)) {
+    let conn = match rt.block_on(setup(&all, 5)) {
         Ok(c) => c,
         Err(e) => {
             support::fail(
@@ -221,17 +223,7 @@ fn main() {
             support::fail("broker", format!("a management API poll failed ({e})"));
         }
     });
-    let mut ctl_failure = None;
-    let ctl_mean = mean(3, || {
-        match Command::new("rabbitmqctl")
-            .args(["list_queues", "name", "messages_ready"])
-            .output()
-        {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => ctl_failure = Some(format!("exit {}", out.status)),
-            Err(e) => ctl_failure = Some(e.to_string()),
-        }
-    });
+    let (ctl_mean, ctl_failure) = rabbitmqctl();
 
     println!("broker bench: mean of 50 polls, {n} queues:");
     println!(
@@ -255,5 +247,120 @@ fn main() {
     }
 
     rt.block_on(cleanup(&conn, &all));
+    many_queues(&rt, &mut c, &prefix);
     c.final_summary();
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+/// Mean of three `rabbitmqctl list_queues name messages_ready`, or why it
+/// could not be run.
+fn rabbitmqctl() -> (Duration, Option<String>) {
+    let mut failure = None;
+    let took = mean(3, || {
+        match Command::new("rabbitmqctl")
+            .args(["list_queues", "name", "messages_ready"])
+            .output()
+        {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => failure = Some(format!("exit {}", out.status)),
+            Err(e) => failure = Some(e.to_string()),
+        }
+    });
+    (took, failure)
+}
+
+/// 512 queues: the concurrent AMQP poll, the sequential one it replaced,
+/// and `rabbitmqctl`, all in this run.
+fn many_queues(rt: &Runtime, c: &mut Criterion, prefix: &str) {
+    let work: Vec<String> = (0..256).map(|i| format!("{prefix}.many.q{i:03}")).collect();
+    let all = watched_queues(&work);
+    let n = all.len();
+    let conn = match rt.block_on(setup(&all, 0)) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("broker bench: {n} queues not measured ({e})");
+            return;
+        }
+    };
+    let settings = RabbitSettings {
+        amqp_url: Some(amqp_url()),
+        vhost: "/".into(),
+        queues: work,
+        api: None,
+        connection_name: default_connection_name("bench"),
+        timeouts: Timeouts::default(),
+    };
+    let monitors = RabbitMonitor::new(settings.clone()).and_then(|concurrent| {
+        RabbitMonitor::new(settings).map(|m| (concurrent, m.with_probe_channels(1)))
+    });
+    let (concurrent, sequential) = match monitors {
+        Ok(m) => m,
+        Err(e) => {
+            println!("broker bench: {e}; {n} queues not measured");
+            rt.block_on(cleanup(&conn, &all));
+            return;
+        }
+    };
+    for m in [&concurrent, &sequential] {
+        match rt.block_on(m.poll()) {
+            Ok(s) if s.queues.iter().all(|q| !q.missing) => {}
+            Ok(_) => println!("broker bench: some of the {n} queues were reported missing"),
+            Err(e) => {
+                println!("broker bench: first poll of {n} queues failed ({e}); skipped");
+                rt.block_on(cleanup(&conn, &all));
+                return;
+            }
+        }
+    }
+    c.bench_function(&format!("poll amqp ({n} queues, concurrent)"), |b| {
+        b.iter(|| black_box(rt.block_on(concurrent.poll()).map(|s| s.queues.len())))
+    });
+    c.bench_function(&format!("poll amqp ({n} queues, one at a time)"), |b| {
+        b.iter(|| black_box(rt.block_on(sequential.poll()).map(|s| s.queues.len())))
+    });
+    // Alternated poll by poll, so a load that comes and goes on a shared
+    // machine weighs on both alike; medians, so one stall does not decide.
+    let mut times = (Vec::new(), Vec::new());
+    for _ in 0..60 {
+        let t = Instant::now();
+        let _ = black_box(rt.block_on(concurrent.poll()));
+        times.0.push(t.elapsed());
+        let t = Instant::now();
+        let _ = black_box(rt.block_on(sequential.poll()));
+        times.1.push(t.elapsed());
+    }
+    let (concurrent_mean, sequential_mean) = (median(&mut times.0), median(&mut times.1));
+    let (ctl_mean, ctl_failure) = rabbitmqctl();
+    println!("broker bench: median of 60 alternated polls, {n} queues:");
+    println!(
+        "  RabbitMonitor::poll via amqp, concurrent:   {} (budget ≤ 15 ms)",
+        ms(concurrent_mean)
+    );
+    println!(
+        "  RabbitMonitor::poll via amqp, one at a time: {} ({:.1}x slower)",
+        ms(sequential_mean),
+        sequential_mean.as_secs_f64() / concurrent_mean.as_secs_f64().max(1e-9)
+    );
+    support::figure(
+        "broker_poll_512_ms",
+        concurrent_mean.as_secs_f64() * 1000.0,
+        "ms",
+    );
+    match ctl_failure {
+        Some(e) => println!("  rabbitmqctl list_queues: not measured ({e})"),
+        None => {
+            let ratio = ctl_mean.as_secs_f64() / concurrent_mean.as_secs_f64().max(1e-9);
+            println!(
+                "  rabbitmqctl list_queues name messages_ready (mean of 3): {}; \
+                 rabbitmqctl / concurrent poll: {ratio:.0}x (budget ≥ 100x)",
+                ms(ctl_mean),
+            );
+            support::figure("broker_poll_512_vs_rabbitmqctl", ratio, "x");
+        }
+    }
+    rt.block_on(cleanup(&conn, &all));
 }

@@ -46,7 +46,7 @@ fn queues(t: usize) -> Vec<QueueStat> {
                 if q % 2 == 0 { "work" } else { "work.dlq" }
             ),
             ready: ((q * 7 + t * 13) % 5000) as u64,
-            unacked: (q % 11) as u64,
+            unacked: Some((q % 11) as u64),
             consumers: (q % 3) as u32,
             publish_rate: Some(q as f64 / 10.0),
             deliver_rate: Some(q as f64 / 11.0),

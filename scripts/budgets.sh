@@ -23,8 +23,9 @@ run() {
     "$@" 2>&1 | tee -a "$log" || { echo "FAILED: $*" | tee -a "$log" >&2; failed=1; }
 }
 
-echo "== machine"
+echo "== machine (and how loaded it is: other builds share these cores)"
 nproc
+uptime
 grep -m1 "model name" /proc/cpuinfo || true
 free -g | head -2
 rustc --version
@@ -32,9 +33,28 @@ psql --version 2>/dev/null || true
 rabbitmqctl version 2>/dev/null || true
 
 echo "== cargo bench (criterion and the service benches)"
+# broker: the 12-queue poll, then 512 queues probed concurrently and one at
+#   a time (alternated), each against rabbitmqctl list_queues in the same run;
+# remedy: the heal one batch at a time and overlapped, against the loop of
+#   one UPDATE per order, in the same run.
 for bench in render detect broker remedy memory; do
     run cargo bench --bench "$bench"
 done
+
+echo "== release binary size (budget: 30 MiB)"
+if cargo build --release; then
+    ls -l target/release/orderdeck
+    # What is left of debug info (0 when stripped); `size` is in binutils.
+    (size -A target/release/orderdeck 2>/dev/null || true) |
+        awk '/^\.debug/ {d += $2} END {printf "debug sections: %d bytes\n", d}'
+    bytes=$(stat -c %s target/release/orderdeck)
+    echo "budget: release_binary_mib $(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1048576}') MiB" |
+        tee -a "$log"
+else
+    echo "FAILED: cargo build --release" >&2
+    failed=1
+fi
+uptime
 
 echo "== the real binary in a PTY"
 if cargo build --release; then

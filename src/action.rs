@@ -59,10 +59,13 @@ pub enum Msg {
 impl Msg {
     /// A poll whose source could not be read at all (not one failing rule).
     pub fn is_source_failure(&self) -> bool {
-        matches!(
-            self,
-            Msg::Orders { result: Err(_), .. } | Msg::Queues { result: Err(_), .. }
-        )
+        match self {
+            Msg::Orders {
+                result: Ok(snap), ..
+            } => snap.down.is_some(),
+            Msg::Orders { result: Err(_), .. } | Msg::Queues { result: Err(_), .. } => true,
+            _ => false,
+        }
     }
 }
 

@@ -154,7 +154,7 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
                 stats.push(QueueStat {
                     name: name.to_string(),
                     ready,
-                    unacked: if down { 0 } else { q as u64 },
+                    unacked: Some(if down { 0 } else { q as u64 }),
                     consumers: if down { 0 } else { 2 },
                     publish_rate: Some(if down { 20.0 } else { 8.5 + q as f64 }),
                     deliver_rate: Some(if down { 0.0 } else { 9.0 + q as f64 }),
@@ -163,7 +163,7 @@ pub fn queue_stats(samples: usize) -> Vec<Vec<QueueStat>> {
                 stats.push(QueueStat {
                     name: format!("{name}.dlq"),
                     ready: if *name == "payment.callback" { 37 } else { 0 },
-                    unacked: 0,
+                    unacked: Some(0),
                     consumers: 0,
                     publish_rate: None,
                     deliver_rate: None,
@@ -180,7 +180,7 @@ pub fn queue_stat(name: &str, ready: u64, consumers: u32) -> QueueStat {
     QueueStat {
         name: name.into(),
         ready,
-        unacked: 0,
+        unacked: Some(0),
         consumers,
         publish_rate: None,
         deliver_rate: None,

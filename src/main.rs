@@ -384,7 +384,15 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
         Some(url) => match AnyStore::open(url, Open::default()).await {
             Ok(s) => Some(s.with_runbook(runbook.clone())),
             Err(e) => {
-                down.push(open_failure(&config::mask_secrets(url), e).message);
+                let failure = open_failure(&config::mask_secrets(url), e);
+                // A bad URL or a missing SQLite file is the user's to fix.
+                if failure.code == 2 {
+                    return Err(failure);
+                }
+                let describe = orderdeck::sources::store::DbKind::of_url(url)
+                    .map(|k| orderdeck::sources::store::label(k, url))
+                    .unwrap_or_else(|_| "database".into());
+                down.push((describe, failure.message));
                 None
             }
         },
@@ -396,7 +404,7 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
             env.name
         )));
     }
-    let snap = orderdeck::snapshot::take(
+    let mut snap = orderdeck::snapshot::take(
         &env.name,
         store.as_ref(),
         monitor.as_ref(),
@@ -405,6 +413,9 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
         args.top,
     )
     .await;
+    for (describe, error) in &down {
+        snap.source_unopened("db", describe.clone(), error.clone());
+    }
     if let Some(s) = &store {
         s.close().await;
     }
@@ -413,7 +424,7 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
         SnapshotFormat::Json => orderdeck::snapshot::render_json(&snap) + "\n",
     };
     write_stdout(text.as_bytes())?;
-    for d in &down {
+    for (_, d) in &down {
         eprintln!("orderdeck: {d}");
     }
     if !down.is_empty() || snap.any_source_down() {
@@ -421,11 +432,21 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
             "a source could not be read (see above)",
         ));
     }
-    if args.fail_on_anomaly && snap.anomalies > 0 {
-        return Err(Failure {
-            code: 1,
-            message: format!("{} anomalies", snap.anomalies),
-        });
+    // An unknown count cannot vouch for "no anomalies".
+    match (args.fail_on_anomaly, snap.anomalies) {
+        (true, Some(n)) if n > 0 => {
+            return Err(Failure {
+                code: 1,
+                message: format!("{n} anomalies"),
+            });
+        }
+        (true, None) => {
+            return Err(Failure {
+                code: 1,
+                message: "anomalies unknown: a rule could not be read (see the rules table)".into(),
+            });
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -103,6 +103,10 @@ pub struct RowKey {
 pub struct RuleError {
     pub rule_id: String,
     pub message: String,
+    /// The rule's family, so a family whose rule never ran is shown as
+    /// unknown rather than as zero.
+    #[serde(default)]
+    pub family: Option<Family>,
 }
 
 /// What one run of every detection rule found.
@@ -117,6 +121,10 @@ pub struct DetectionSnapshot {
     /// What those rules found beyond the limit: counted, not listed, so
     /// the totals stay true when an incident outgrows the list.
     pub beyond_limit: Vec<BeyondLimit>,
+    /// Set when the database stopped answering during this poll (a rule
+    /// lost its connection or ran out of time): the source is down even
+    /// though some rules were read, and the failed rules' rows are stale.
+    pub down: Option<String>,
 }
 
 /// Orders one rule found past the row limit, and the money they hold up.
@@ -133,7 +141,9 @@ pub struct BeyondLimit {
 pub struct QueueStat {
     pub name: String,
     pub ready: u64,
-    pub unacked: u64,
+    /// Delivered but not yet acknowledged; `None` when the source cannot
+    /// read it (plain AMQP only sees ready messages and consumers).
+    pub unacked: Option<u64>,
     pub consumers: u32,
     /// Messages per second published into the queue, when the source knows it.
     pub publish_rate: Option<f64>,

@@ -151,6 +151,84 @@ fn one_line(s: &str) -> String {
     crate::toml_errors::one_line(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// A detection rule reads: its SQL must be one query, never a write
+/// (detection also runs in read-only transactions; this says so at
+/// `config check` time instead of on every poll).
+pub fn query_only(sql: &str) -> Result<(), String> {
+    // Words outside quotes and comments, upper-cased.
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = sql.chars().peekable();
+    let flush = |w: &mut String, words: &mut Vec<String>| {
+        if !w.is_empty() {
+            words.push(std::mem::take(w).to_ascii_uppercase());
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                flush(&mut word, &mut words);
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                flush(&mut word, &mut words);
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                flush(&mut word, &mut words);
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+            }
+            c if c.is_alphanumeric() || c == '_' => word.push(c),
+            ';' => {
+                flush(&mut word, &mut words);
+                words.push(";".into());
+            }
+            _ => flush(&mut word, &mut words),
+        }
+    }
+    flush(&mut word, &mut words);
+    while words.last().map(String::as_str) == Some(";") {
+        words.pop();
+    }
+    match words.first().map(String::as_str) {
+        Some("SELECT" | "WITH" | "VALUES") => {}
+        Some(other) => {
+            return Err(format!(
+                "sql must be a query (SELECT or WITH), not {other}: detection never writes"
+            ));
+        }
+        None => return Err("sql is empty".into()),
+    }
+    // Not REPLACE: it is also a string function.
+    const WRITES: [&str; 10] = [
+        "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "DROP", "ALTER", "CREATE", "GRANT",
+        "CALL",
+    ];
+    if words.iter().any(|w| w == ";") {
+        return Err("sql must be one query: it holds more than one statement".into());
+    }
+    if let Some(w) = words.iter().find(|w| WRITES.contains(&w.as_str())) {
+        return Err(format!(
+            "sql must be a query, but it holds {w}: detection never writes"
+        ));
+    }
+    Ok(())
+}
+
 impl Runbook {
     /// The compiled-in default runbook.
     pub fn builtin() -> Runbook {
@@ -244,6 +322,9 @@ impl Runbook {
             let sql = r.sql.get_ref().clone();
             if sql.trim().is_empty() {
                 return Err(at(r.sql.span().start, format!("rule {id}: sql is empty")));
+            }
+            if let Err(e) = query_only(&sql) {
+                return Err(at(r.sql.span().start, format!("rule {id}: {e}")));
             }
             // Every dialect must accept the SQL; the `?` check is the strictest.
             let bound = rewrite(&sql, Dialect::Sqlite, DETECTION_PARAMS)

@@ -17,19 +17,23 @@ pub struct Snapshot {
     pub taken_at: DateTime<Utc>,
     pub sources: Vec<SourceReport>,
     pub queues: Vec<QueueReport>,
-    /// Stuck orders per family, every family listed.
-    pub families: BTreeMap<String, usize>,
+    /// Stuck orders per family, every family listed; `null` where a rule
+    /// of the family could not be read (or no database is configured).
+    pub families: BTreeMap<String, Option<usize>>,
     pub rules: Vec<RuleReport>,
     /// The longest-stuck orders first, at most `top` of them.
     pub orders: Vec<OrderReport>,
-    /// Stuck orders, dead letters, unconsumed backlogs and missing queues.
-    pub anomalies: usize,
+    /// Stuck orders, dead letters, unconsumed backlogs and missing queues;
+    /// `null` when a configured source or a rule could not be read.
+    pub anomalies: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceReport {
     pub name: &'static str,
     pub describe: String,
+    /// `ok` or `down`.
+    pub state: &'static str,
     pub ok: bool,
     pub error: Option<String>,
     pub duration_ms: u64,
@@ -39,7 +43,8 @@ pub struct SourceReport {
 pub struct QueueReport {
     pub name: String,
     pub ready: u64,
-    pub unacked: u64,
+    /// `null` when the source cannot read it (plain AMQP).
+    pub unacked: Option<u64>,
     pub consumers: u32,
     /// Ready messages in `<name>.dlq`, when it exists.
     pub dead_letters: Option<u64>,
@@ -52,7 +57,8 @@ pub struct RuleReport {
     pub id: String,
     pub family: Family,
     pub title: String,
-    pub count: usize,
+    /// `null` when the rule could not be read.
+    pub count: Option<usize>,
     pub truncated: bool,
     pub error: Option<String>,
 }
@@ -74,6 +80,45 @@ impl Snapshot {
     /// Whether any source could not be read (exit code 3).
     pub fn any_source_down(&self) -> bool {
         self.sources.iter().any(|s| !s.ok)
+    }
+
+    /// Records a configured source that could not even be opened: it is
+    /// listed as down, and what it would have counted is unknown.
+    pub fn source_unopened(&mut self, name: &'static str, describe: String, error: String) {
+        self.sources.push(down_report(name, describe, error, 0));
+        if name == "db" {
+            for v in self.families.values_mut() {
+                *v = None;
+            }
+        }
+        self.anomalies = None;
+    }
+}
+
+fn down_report(
+    name: &'static str,
+    describe: String,
+    error: String,
+    duration_ms: u64,
+) -> SourceReport {
+    SourceReport {
+        name,
+        describe,
+        state: "down",
+        ok: false,
+        error: Some(error),
+        duration_ms,
+    }
+}
+
+fn up_report(name: &'static str, describe: String, duration_ms: u64) -> SourceReport {
+    SourceReport {
+        name,
+        describe,
+        state: "ok",
+        ok: true,
+        error: None,
+        duration_ms,
     }
 }
 
@@ -101,103 +146,175 @@ pub async fn take<S: OrderStore, Q: QueueMonitor>(
         taken_at: now,
         sources: Vec::new(),
         queues: Vec::new(),
+        // Unknown until a database is read.
         families: Family::ALL
             .iter()
-            .map(|f| (f.as_str().to_string(), 0))
+            .map(|f| (f.as_str().to_string(), None))
             .collect(),
         rules: Vec::new(),
         orders: Vec::new(),
-        anomalies: 0,
+        anomalies: Some(0),
     };
     if let Some(store) = store {
         let (result, duration_ms) = timed(store.detect(now)).await;
-        snap.sources.push(SourceReport {
-            name: "db",
-            describe: store.describe(),
-            ok: result.is_ok(),
-            error: result.as_ref().err().map(|e| e.to_string()),
+        add_detection(
+            &mut snap,
+            runbook,
+            store.describe(),
+            result,
             duration_ms,
-        });
-        if let Ok(d) = result {
+            now,
+            top,
+        );
+    }
+    if let Some(monitor) = monitor {
+        let (result, duration_ms) = timed(monitor.poll()).await;
+        match result {
+            Ok(q) => {
+                snap.sources
+                    .push(up_report("mq", monitor.describe(), duration_ms));
+                snap.queues = queue_reports(&q);
+                let found = snap
+                    .queues
+                    .iter()
+                    .map(|q| {
+                        let dead = q.dead_letters.unwrap_or(0) as usize;
+                        let unconsumed = usize::from(q.consumers == 0 && q.ready > 0);
+                        dead + unconsumed + usize::from(q.missing)
+                    })
+                    .sum::<usize>();
+                snap.anomalies = snap.anomalies.map(|n| n + found);
+            }
+            Err(e) => {
+                snap.sources.push(down_report(
+                    "mq",
+                    monitor.describe(),
+                    e.to_string(),
+                    duration_ms,
+                ));
+                snap.anomalies = None;
+            }
+        }
+    }
+    snap
+}
+
+/// Folds one detection poll into the snapshot. A rule that failed has no
+/// count (`null`), nor has its family or the total: a count that was not
+/// read is never shown as a number.
+fn add_detection(
+    snap: &mut Snapshot,
+    runbook: &Runbook,
+    describe: String,
+    result: Result<crate::model::DetectionSnapshot, SourceError>,
+    duration_ms: u64,
+    now: DateTime<Utc>,
+    top: usize,
+) {
+    let d = match result {
+        Ok(d) => d,
+        Err(e) => {
+            snap.sources
+                .push(down_report("db", describe, e.to_string(), duration_ms));
             snap.rules = runbook
                 .enabled()
                 .map(|r| RuleReport {
                     id: r.id.clone(),
                     family: r.family,
                     title: r.title.clone(),
-                    // Listed, plus what the rule counted past the row limit.
-                    count: d.orders.iter().filter(|o| o.rule_id == r.id).count()
+                    count: None,
+                    truncated: false,
+                    error: Some(e.to_string()),
+                })
+                .collect();
+            snap.anomalies = None;
+            return;
+        }
+    };
+    snap.sources.push(match &d.down {
+        Some(why) => down_report("db", describe, why.clone(), duration_ms),
+        None => up_report("db", describe, duration_ms),
+    });
+    snap.rules = runbook
+        .enabled()
+        .map(|r| {
+            let error = d
+                .rule_errors
+                .iter()
+                .find(|e| e.rule_id == r.id)
+                .map(|e| e.message.clone());
+            RuleReport {
+                id: r.id.clone(),
+                family: r.family,
+                title: r.title.clone(),
+                // Listed, plus what the rule counted past the row limit.
+                count: error.is_none().then(|| {
+                    d.orders.iter().filter(|o| o.rule_id == r.id).count()
                         + d.beyond_limit
                             .iter()
                             .filter(|b| b.rule_id == r.id)
                             .map(|b| usize::try_from(b.orders).unwrap_or(usize::MAX))
-                            .sum::<usize>(),
-                    truncated: d.truncated_rules.contains(&r.id),
-                    error: d
-                        .rule_errors
-                        .iter()
-                        .find(|e| e.rule_id == r.id)
-                        .map(|e| e.message.clone()),
-                })
-                .collect();
-            for o in &d.orders {
-                *snap
-                    .families
-                    .entry(o.family.as_str().to_string())
-                    .or_default() += 1;
+                            .sum::<usize>()
+                }),
+                truncated: d.truncated_rules.contains(&r.id),
+                error,
             }
-            for b in &d.beyond_limit {
-                let n = usize::try_from(b.orders).unwrap_or(usize::MAX);
-                let slot = snap
-                    .families
-                    .entry(b.family.as_str().to_string())
-                    .or_default();
-                *slot = slot.saturating_add(n);
-                snap.anomalies = snap.anomalies.saturating_add(n);
-            }
-            snap.anomalies += d.orders.len();
-            let mut orders: Vec<&StuckOrder> = d.orders.iter().collect();
-            orders.sort_by_key(|o| (o.since, o.order_id));
-            snap.orders = orders
-                .into_iter()
-                .take(top)
-                .map(|o| OrderReport {
-                    order_id: o.order_id,
-                    order_no: o.order_no.clone(),
-                    family: o.family,
-                    rule: o.rule_id.clone(),
-                    status: o.status.clone(),
-                    since: o.since,
-                    stuck_secs: (now - o.since).num_seconds().max(0),
-                    amount_cents: o.amount_cents,
-                    detail: o.detail.clone(),
-                })
-                .collect();
+        })
+        .collect();
+    let mut families: BTreeMap<String, Option<usize>> = Family::ALL
+        .iter()
+        .map(|f| (f.as_str().to_string(), Some(0)))
+        .collect();
+    for o in &d.orders {
+        if let Some(Some(n)) = families.get_mut(o.family.as_str()) {
+            *n += 1;
         }
     }
-    if let Some(monitor) = monitor {
-        let (result, duration_ms) = timed(monitor.poll()).await;
-        snap.sources.push(SourceReport {
-            name: "mq",
-            describe: monitor.describe(),
-            ok: result.is_ok(),
-            error: result.as_ref().err().map(|e| e.to_string()),
-            duration_ms,
+    let mut found = d.orders.len();
+    for b in &d.beyond_limit {
+        let n = usize::try_from(b.orders).unwrap_or(usize::MAX);
+        if let Some(Some(slot)) = families.get_mut(b.family.as_str()) {
+            *slot = slot.saturating_add(n);
+        }
+        found = found.saturating_add(n);
+    }
+    for e in &d.rule_errors {
+        let family = e.family.or_else(|| {
+            runbook
+                .enabled()
+                .find(|r| r.id == e.rule_id)
+                .map(|r| r.family)
         });
-        if let Ok(q) = result {
-            snap.queues = queue_reports(&q);
-            snap.anomalies += snap
-                .queues
-                .iter()
-                .map(|q| {
-                    let dead = q.dead_letters.unwrap_or(0) as usize;
-                    let unconsumed = usize::from(q.consumers == 0 && q.ready > 0);
-                    dead + unconsumed + usize::from(q.missing)
-                })
-                .sum::<usize>();
+        match family {
+            Some(f) => {
+                families.insert(f.as_str().to_string(), None);
+            }
+            None => families.values_mut().for_each(|v| *v = None),
         }
     }
-    snap
+    snap.families = families;
+    snap.anomalies = if d.rule_errors.is_empty() && d.down.is_none() {
+        snap.anomalies.map(|n| n + found)
+    } else {
+        None
+    };
+    let mut orders: Vec<&StuckOrder> = d.orders.iter().collect();
+    orders.sort_by_key(|o| (o.since, o.order_id));
+    snap.orders = orders
+        .into_iter()
+        .take(top)
+        .map(|o| OrderReport {
+            order_id: o.order_id,
+            order_no: o.order_no.clone(),
+            family: o.family,
+            rule: o.rule_id.clone(),
+            status: o.status.clone(),
+            since: o.since,
+            stuck_secs: (now - o.since).num_seconds().max(0),
+            amount_cents: o.amount_cents,
+            detail: o.detail.clone(),
+        })
+        .collect();
 }
 
 /// Work queues with their dead-letter queue folded in, as the cockpit
@@ -221,6 +338,11 @@ fn queue_reports(q: &QueueSnapshot) -> Vec<QueueReport> {
             missing: s.missing,
         })
         .collect()
+}
+
+/// A count, or `–` where it could not be read: never a zero that was not.
+fn unknown_or<T: std::fmt::Display>(n: Option<T>) -> String {
+    n.map_or_else(|| "–".to_string(), |n| n.to_string())
 }
 
 /// `3h12m`, `45m`, `20s`: how long an order has been stuck.
@@ -264,8 +386,8 @@ pub fn render_table(s: &Snapshot) -> String {
     let mut t = table(&["source", "where", "state", "ms"], &[3]);
     for src in &s.sources {
         let state = match &src.error {
-            None => "ok".to_string(),
-            Some(e) => format!("down: {}", safe(e, 120)),
+            None => src.state.to_string(),
+            Some(e) => format!("{}: {}", src.state, safe(e, 120)),
         };
         t.add_row(vec![
             src.name.to_string(),
@@ -288,7 +410,7 @@ pub fn render_table(s: &Snapshot) -> String {
             t.add_row(vec![
                 safe(&q.name, 60),
                 q.ready.to_string(),
-                q.unacked.to_string(),
+                unknown_or(q.unacked),
                 q.consumers.to_string(),
                 q.dead_letters
                     .map(|d| d.to_string())
@@ -301,7 +423,7 @@ pub fn render_table(s: &Snapshot) -> String {
         let counts = s
             .families
             .iter()
-            .map(|(f, n)| format!("{f} {n}"))
+            .map(|(f, n)| format!("{f} {}", unknown_or(*n)))
             .collect::<Vec<_>>()
             .join(" · ");
         out.push_str(&format!("stuck: {counts}\n\n"));
@@ -315,15 +437,22 @@ pub fn render_table(s: &Snapshot) -> String {
             t.add_row(vec![
                 safe(&r.id, 40),
                 r.family.as_str().to_string(),
-                r.count.to_string(),
+                unknown_or(r.count),
                 note,
             ]);
         }
         out.push_str(&format!("{t}\n\n"));
     }
     if !s.orders.is_empty() {
-        let total: usize = s.families.values().sum();
-        out.push_str(&format!("longest stuck ({} of {total}):\n", s.orders.len()));
+        let total = s
+            .families
+            .values()
+            .try_fold(0usize, |sum, n| n.map(|n| sum + n));
+        out.push_str(&format!(
+            "longest stuck ({} of {}):\n",
+            s.orders.len(),
+            unknown_or(total)
+        ));
         let mut t = table(
             &["order", "family", "status", "stuck", "amount", "detail"],
             &[3, 4],

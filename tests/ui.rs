@@ -354,7 +354,7 @@ fn a_missing_queue_says_not_found_in_the_warning_style() {
     let stat = |name: &str, ready: u64, missing: bool| QueueStat {
         name: name.into(),
         ready,
-        unacked: 0,
+        unacked: Some(0),
         consumers: 1,
         publish_rate: None,
         deliver_rate: None,
@@ -530,7 +530,9 @@ fn sources_down_still_show_in_the_status_bar_at_80_columns() {
     // The reason, as much as fits, on the message line above the key hints.
     let message = t.lines().rev().nth(1).unwrap_or_default();
     assert!(
-        message.starts_with("db down: postgres db.internal:5432/orders: error communicating"),
+        message.starts_with(
+            "db down (data 0s old): postgres db.internal:5432/orders: error communicating"
+        ),
         "{t}"
     );
     // At 200 columns there is room for the reason itself.
@@ -545,7 +547,7 @@ fn sources_down_still_show_in_the_status_bar_at_80_columns() {
     let wide_text = text(&draw(&wide));
     let status = wide_text.lines().next().unwrap_or_default();
     assert!(
-        status.contains("db ✖ down: postgres db.internal"),
+        status.contains("db ✖ down (data 0s old): postgres db.internal"),
         "{status}"
     );
 }

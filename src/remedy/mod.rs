@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod broker;
 pub mod headless;
+pub mod pipeline;
 pub mod spec;
 pub mod sql;
 pub mod template;
@@ -18,6 +19,7 @@ use crate::sources::store::AnyStore;
 use audit::{Actor, AuditLog, AuditRecord, Outcome};
 use broker::{Broker, OutMessage, RequeueRequest};
 use chrono::{DateTime, Utc};
+use pipeline::{LaneResult, Schedule, Turn};
 use serde_json::json;
 use spec::{REMEDY_PARAMS, Remediation};
 use sql::{ApplyError, Bindings};
@@ -182,6 +184,8 @@ pub struct Engine {
     audit: AuditLog,
     /// `Some(why)`: every remediation is refused.
     read_only: Option<String>,
+    /// How a bulk heal overlaps; `None`: chosen by the database.
+    heal_schedule: Option<Schedule>,
 }
 
 impl Engine {
@@ -199,7 +203,15 @@ impl Engine {
             actor,
             audit,
             read_only: None,
+            heal_schedule: None,
         }
+    }
+
+    /// Runs bulk heals with `schedule` instead of the database's default
+    /// (the benchmark compares the sequential heal with the overlapped one).
+    pub fn with_heal_schedule(mut self, schedule: Schedule) -> Self {
+        self.heal_schedule = Some(schedule);
+        self
     }
 
     /// Refuse everything, saying `why` (`--read-only`, the environment's
@@ -584,7 +596,10 @@ impl Engine {
         );
         let result: Result<u64, (u64, String)> = match (&preview.plan, request) {
             (Plan::Orders { ids }, Request::Order { action, .. }) => {
-                match self.apply(action, ids, now, &detail, &run).await {
+                match self
+                    .apply(action, ids, now, &detail, &run, Arc::new(Turn::alone()), 0)
+                    .await
+                {
                     Ok(0) => {
                         let rem_noop = self
                             .remediation(action)
@@ -684,6 +699,7 @@ impl Engine {
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn apply(
         &self,
         action: &str,
@@ -691,6 +707,8 @@ impl Engine {
         now: DateTime<Utc>,
         detail: &str,
         run: &str,
+        turn: Arc<Turn>,
+        publisher: usize,
     ) -> Result<u64, String> {
         let rem = self.remediation(action)?;
         let store = self.need_store()?;
@@ -698,6 +716,8 @@ impl Engine {
             rem,
             broker: &self.broker,
             run,
+            turn,
+            publisher,
         };
         match store.remedy_apply(rem, ids, now, detail, &sender).await {
             Ok(applied) => Ok(applied.orders.len() as u64),
@@ -705,6 +725,8 @@ impl Engine {
         }
     }
 
+    /// Retries and cancellations in batches of [`HEAL_BATCH`], one
+    /// transaction each, overlapped as [`pipeline`] explains.
     async fn heal(
         &self,
         retry: &[i64],
@@ -716,24 +738,101 @@ impl Engine {
         let Some(heal) = self.runbook.heal.as_ref() else {
             return Err((0, "the runbook has no [heal] section".into()));
         };
-        let mut done = 0u64;
-        for (action, ids) in [(&heal.retry, retry), (&heal.otherwise, cancel)] {
-            for chunk in ids.chunks(HEAL_BATCH) {
-                match self.apply(action, chunk, now, detail, run).await {
-                    Ok(n) => done += n,
-                    Err(e) => {
-                        return Err((
-                            done,
-                            format!(
-                                "{e}; {done} order(s) were healed and committed before this \
-                                 batch; run heal again to continue (fixed orders are skipped)"
-                            ),
-                        ));
-                    }
-                }
-            }
+        let schedule = self.heal_schedule.unwrap_or_else(|| match &self.store {
+            Some(s) if s.kind() != crate::sources::store::DbKind::Sqlite => Schedule::OVERLAPPED,
+            _ => Schedule::SEQUENTIAL,
+        });
+        let transactions = tokio::sync::Semaphore::new(schedule.transactions.max(1));
+        let publishers = schedule.publishers.max(1);
+        let (retried, cancelled) = if schedule.lanes_together {
+            futures::join!(
+                self.heal_lane(
+                    &heal.retry,
+                    retry,
+                    0,
+                    schedule,
+                    &transactions,
+                    now,
+                    detail,
+                    run
+                ),
+                self.heal_lane(
+                    &heal.otherwise,
+                    cancel,
+                    1 % publishers,
+                    schedule,
+                    &transactions,
+                    now,
+                    detail,
+                    run
+                )
+            )
+        } else {
+            let retried = self
+                .heal_lane(
+                    &heal.retry,
+                    retry,
+                    0,
+                    schedule,
+                    &transactions,
+                    now,
+                    detail,
+                    run,
+                )
+                .await;
+            let cancelled = if retried.error.is_some() {
+                // One lane after the other, as before: a failure stops both.
+                LaneResult::default()
+            } else {
+                self.heal_lane(
+                    &heal.otherwise,
+                    cancel,
+                    1 % publishers,
+                    schedule,
+                    &transactions,
+                    now,
+                    detail,
+                    run,
+                )
+                .await
+            };
+            (retried, cancelled)
+        };
+        let done = retried.done + cancelled.done;
+        let errors: Vec<String> = [retried.error, cancelled.error]
+            .into_iter()
+            .flatten()
+            .collect();
+        if errors.is_empty() {
+            return Ok(done);
         }
-        Ok(done)
+        Err((
+            done,
+            format!(
+                "{}; {done} order(s) were healed and committed (whole batches only); \
+                 run heal again to continue (fixed orders are skipped)",
+                errors.join("; ")
+            ),
+        ))
+    }
+
+    /// One lane of a heal: `action` on `ids`, batch after batch.
+    #[allow(clippy::too_many_arguments)]
+    async fn heal_lane(
+        &self,
+        action: &str,
+        ids: &[i64],
+        publisher: usize,
+        schedule: Schedule,
+        transactions: &tokio::sync::Semaphore,
+        now: DateTime<Utc>,
+        detail: &str,
+        run: &str,
+    ) -> LaneResult {
+        pipeline::run_lane(ids, HEAL_BATCH, schedule, transactions, |chunk, turn| {
+            self.apply(action, chunk, now, detail, run, turn, publisher)
+        })
+        .await
     }
 
     async fn refuse(
@@ -939,12 +1038,19 @@ struct Publisher<'a> {
     rem: &'a Remediation,
     broker: &'a Broker,
     run: &'a str,
+    /// When this batch may publish (after the one before it committed).
+    turn: Arc<Turn>,
+    /// Which of the broker's publisher connections to use.
+    publisher: usize,
 }
 
 impl sql::Sender for Publisher<'_> {
     async fn send(&self, orders: &[Row]) -> Result<usize, String> {
         let msgs = messages(self.rem, orders, self.run)?;
-        self.broker.publish(&msgs).await
+        if !self.turn.ready_to_publish().await {
+            return Err("an earlier batch of this heal failed; nothing published".into());
+        }
+        self.broker.publish_on(self.publisher, &msgs).await
     }
 }
 

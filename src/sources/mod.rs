@@ -66,6 +66,8 @@ pub trait QueueMonitor: Send + Sync + 'static {
 
 pub mod amqp;
 pub mod backoff;
+#[doc(hidden)]
+pub mod faults;
 pub mod logtail;
 pub mod mysql;
 pub mod poller;

@@ -90,6 +90,7 @@ fn string(row: &MySqlRow, col: &str) -> Option<String> {
 
 impl Backend for MySql {
     const DIALECT: Dialect = Dialect::Mysql;
+    const BEGIN_READ_ONLY: &'static str = "START TRANSACTION READ ONLY";
     const NAME: &'static str = "mysql";
 
     fn bind_time(q: BoundQuery<'_, Self>, t: DateTime<Utc>) -> BoundQuery<'_, Self> {

@@ -77,6 +77,7 @@ impl SqlStore<Postgres> {
 
 impl Backend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
+    const BEGIN_READ_ONLY: &'static str = "BEGIN READ ONLY";
     const NAME: &'static str = "postgres";
 
     fn bind_time(q: BoundQuery<'_, Self>, t: DateTime<Utc>) -> BoundQuery<'_, Self> {

@@ -7,6 +7,7 @@
 //! [`Backend`], implemented per dialect in `sqlite.rs`, `postgres.rs` and
 //! `mysql.rs`. sqlx's `Any` driver is not used because it has no time types.
 
+use super::faults::FaultPlan;
 use super::{OrderStore, SourceError};
 use crate::model::{
     BeyondLimit, DetectionSnapshot, OrderSummary, OrderView, RuleError, StuckOrder, Timeline,
@@ -37,8 +38,17 @@ pub const DEFAULT_ROW_LIMIT: u32 = 5000;
 /// than left running on a production database after orderdeck gave up.
 pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Longest a connection may take to be made (TCP, TLS, authentication):
+/// a server that accepts and never answers must not hang a poll or a
+/// headless command.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Most recent events shown on one order's timeline.
 const TIMELINE_EVENTS: i64 = 1000;
+
+mod read;
+
+use read::{Failure, Held, begin_read, secs};
 
 pub type BoundQuery<'q, DB> = Query<'q, DB, <DB as Database>::Arguments>;
 
@@ -66,6 +76,19 @@ pub trait Backend: Database + Sized {
     }
     fn text(row: &Self::Row, col: &str) -> Result<String, String> {
         Ok(Self::opt_text(row, col)?.unwrap_or_default())
+    }
+
+    /// Opens every read: detection, timelines and lookups run in read-only
+    /// transactions, so a runbook rule that writes fails instead.
+    const BEGIN_READ_ONLY: &'static str;
+    /// A statement run first inside that transaction, where the dialect has
+    /// no read-only transaction (SQLite's `query_only`).
+    const READ_ONLY_SESSION: Option<&'static str> = None;
+
+    /// Whether a database error (not an I/O one) says the connection was
+    /// lost under the statement, e.g. PostgreSQL terminating the session.
+    fn is_lost_connection(message: &str) -> bool {
+        Self::is_connection_error(message)
     }
 
     /// Whether a rule's error says the database, not the rule, is at fault.
@@ -143,9 +166,14 @@ pub async fn open_pool<DB: Database>(
     lazy: bool,
 ) -> Result<Pool<DB>, SourceError> {
     if !lazy {
-        let conn = opts
-            .connect()
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, opts.connect())
             .await
+            .map_err(|_| {
+                SourceError::new(format!(
+                    "could not connect to {label}: no answer within {} (host down, or a firewall or proxy holding the connection?)",
+                    secs(CONNECT_TIMEOUT)
+                ))
+            })?
             .map_err(|e| db_err(&format!("could not connect to {label}"), e))?;
         let _ = conn.close().await;
     }
@@ -202,6 +230,9 @@ pub struct SqlStore<DB: Backend> {
     rules: Arc<Vec<Prepared>>,
     row_limit: u32,
     label: String,
+    statement_timeout: Duration,
+    /// Test seam; `None` outside tests (see [`FaultPlan`]).
+    faults: Option<Arc<FaultPlan>>,
 }
 
 impl<DB: Backend> Clone for SqlStore<DB> {
@@ -211,6 +242,8 @@ impl<DB: Backend> Clone for SqlStore<DB> {
             rules: self.rules.clone(),
             row_limit: self.row_limit,
             label: self.label.clone(),
+            statement_timeout: self.statement_timeout,
+            faults: self.faults.clone(),
         }
     }
 }
@@ -238,6 +271,57 @@ where
             rules: prepare(&Runbook::builtin(), DB::DIALECT),
             row_limit: DEFAULT_ROW_LIMIT,
             label,
+            statement_timeout: STATEMENT_TIMEOUT,
+            faults: None,
+        }
+    }
+
+    /// Client-side deadline of each statement (default
+    /// [`STATEMENT_TIMEOUT`]); tests shorten it.
+    #[doc(hidden)]
+    pub fn with_statement_timeout(mut self, d: Duration) -> Self {
+        self.statement_timeout = d;
+        self
+    }
+
+    /// Test seam: fails one statement of every poll as `plan` says.
+    #[doc(hidden)]
+    pub fn with_faults(mut self, plan: Arc<FaultPlan>) -> Self {
+        self.faults = Some(plan);
+        self
+    }
+
+    /// The seam's check before a statement; free when no plan is set.
+    async fn fault_point(&self) -> Result<(), Failure> {
+        match &self.faults {
+            None => Ok(()),
+            Some(f) => f.before_statement().await.map_err(Failure::injected),
+        }
+    }
+
+    /// A pooled connection for one statement's work (see [`Held`]).
+    async fn held(&self) -> Result<Held<DB>, sqlx::Error> {
+        Ok(Held {
+            conn: self.pool.acquire().await?,
+            finished: false,
+        })
+    }
+
+    /// Runs one statement's work under the store's deadline and the test
+    /// seam, so neither a black hole nor an injected hang can stall a poll.
+    async fn bounded<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        let d = self.statement_timeout;
+        match tokio::time::timeout(d, async {
+            self.fault_point().await?;
+            work.await
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(Failure::timed_out(d)),
         }
     }
 
@@ -307,8 +391,8 @@ where
         &self,
         p: &Prepared,
         now: DateTime<Utc>,
-    ) -> Result<(Vec<StuckOrder>, bool), String> {
-        let (sql, params) = p.sql.as_ref().map_err(Clone::clone)?;
+    ) -> Result<(Vec<StuckOrder>, bool), Failure> {
+        let (sql, params) = p.sql.as_ref().map_err(|e| Failure::Query(e.clone()))?;
         let limit = i64::from(self.row_limit);
         // The SQL is the runbook's text with placeholders; every value is
         // bound. One more than asked, so reaching the limit is visible.
@@ -318,31 +402,65 @@ where
             params,
             now,
             limit + 1,
-        )?;
+        )
+        .map_err(Failure::Query)?;
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-        let mut rows = query.fetch(&self.pool);
+        let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+        let read = read_rule::<DB>(&mut held.conn, query, &p.rule, cap).await;
+        held.finished = true;
+        read
+    }
+}
+
+/// One rule's rows, read in a read-only transaction on `conn`.
+async fn read_rule<'q, DB: Backend>(
+    conn: &mut DB::Connection,
+    query: BoundQuery<'q, DB>,
+    rule: &Rule,
+    cap: usize,
+) -> Result<(Vec<StuckOrder>, bool), Failure>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    {
+        let mut tx = begin_read::<DB>(conn).await.map_err(Failure::of::<DB>)?;
+        let mut rows = query.fetch(&mut *tx);
         let mut found = Vec::new();
         let mut seen = HashSet::new();
         let mut truncated = false;
         let mut n = 0usize;
-        while let Some(row) = rows
-            .try_next()
-            .await
-            .map_err(|e| one_line(&e.to_string()))?
-        {
+        while let Some(row) = rows.try_next().await.map_err(Failure::of::<DB>)? {
             n += 1;
             if n > cap {
                 truncated = true;
                 break;
             }
-            let order = stuck_order::<DB>(&p.rule, &row).map_err(|e| format!("row {n}: {e}"))?;
+            let order = stuck_order::<DB>(rule, &row)
+                .map_err(|e| Failure::Query(format!("row {n}: {e}")))?;
             if seen.insert(order.order_id) {
                 found.push(order);
             }
         }
+        drop(rows);
+        // Nothing to keep: a read-only transaction ends by rolling back. A
+        // connection lost even here was lost during the poll: said so,
+        // rather than passing for a clean read.
+        if let Err(e) = tx.rollback().await {
+            let f = Failure::of::<DB>(e);
+            if f.makes_source_down() {
+                return Err(f);
+            }
+        }
         Ok((found, truncated))
     }
+}
 
+impl<DB: Backend> SqlStore<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+{
     /// For a rule that hit the row limit: the orders and money it finds
     /// beyond the ones `listed`, by running it again inside a count.
     async fn count_beyond(
@@ -350,8 +468,8 @@ where
         p: &Prepared,
         now: DateTime<Utc>,
         listed: &[StuckOrder],
-    ) -> Result<Option<BeyondLimit>, String> {
-        let (sql, params) = p.sql.as_ref().map_err(Clone::clone)?;
+    ) -> Result<Option<BeyondLimit>, Failure> {
+        let (sql, params) = p.sql.as_ref().map_err(|e| Failure::Query(e.clone()))?;
         let integer = match DB::DIALECT {
             Dialect::Mysql => "SIGNED",
             Dialect::Postgres | Dialect::Sqlite => "BIGINT",
@@ -370,13 +488,28 @@ where
             params,
             now,
             i64::MAX,
-        )?;
-        let row = tokio::time::timeout(STATEMENT_TIMEOUT, query.fetch_one(&self.pool))
-            .await
-            .map_err(|_| format!("timed out after {} s", STATEMENT_TIMEOUT.as_secs()))?
-            .map_err(|e| one_line(&e.to_string()))?;
-        let total = u64::try_from(DB::int(&row, "orders")?).unwrap_or(0);
-        let amount = DB::opt_int(&row, "amount_cents")?.unwrap_or(0);
+        )
+        .map_err(Failure::Query)?;
+        let row = self
+            .bounded(async {
+                let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+                let read = async {
+                    let mut tx = begin_read::<DB>(&mut held.conn)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let row = query.fetch_one(&mut *tx).await.map_err(Failure::of::<DB>)?;
+                    let _ = tx.rollback().await;
+                    Ok(row)
+                }
+                .await;
+                held.finished = true;
+                read
+            })
+            .await?;
+        let total = u64::try_from(DB::int(&row, "orders").map_err(Failure::Query)?).unwrap_or(0);
+        let amount = DB::opt_int(&row, "amount_cents")
+            .map_err(Failure::Query)?
+            .unwrap_or(0);
         let listed_amount = listed
             .iter()
             .fold(0i64, |sum, o| sum.saturating_add(o.amount_cents));
@@ -390,12 +523,45 @@ where
     }
 
     async fn read_timeline(&self, order_id: i64) -> Result<Option<Timeline>, SourceError> {
+        if let Some(f) = &self.faults {
+            f.start_poll();
+        }
+        let d = self.statement_timeout;
+        let read = self.bounded(async {
+            let mut held = match self.held().await {
+                Ok(h) => h,
+                Err(e) => {
+                    return Ok(Err(db_err(
+                        &format!("timeline of order {order_id}: connecting"),
+                        e,
+                    )));
+                }
+            };
+            let read = self.read_timeline_on(&mut held.conn, order_id).await;
+            held.finished = true;
+            Ok(read)
+        });
+        match read.await {
+            Ok(r) => r,
+            Err(f) => Err(SourceError::new(format!(
+                "timeline of order {order_id}: {}",
+                match f {
+                    Failure::Timeout(_) => format!("no answer within {}", secs(d)),
+                    other => other.message().to_string(),
+                }
+            ))),
+        }
+    }
+
+    async fn read_timeline_on(
+        &self,
+        conn: &mut DB::Connection,
+        order_id: i64,
+    ) -> Result<Option<Timeline>, SourceError> {
         let ctx = |what: &str| format!("timeline of order {order_id}: {what}");
-        let mut conn = self
-            .pool
-            .acquire()
+        let mut conn = begin_read::<DB>(conn)
             .await
-            .map_err(|e| db_err(&ctx("connecting"), e))?;
+            .map_err(|e| db_err(&ctx("starting a read-only transaction"), e))?;
         let q = sqlx::query::<DB>(statement::<DB>(
             "SELECT id, order_no, status, payment_status, sku, quantity, supplier_id, buyer_id,
                     amount_cents, hold_reason, created_at, status_changed_at
@@ -561,19 +727,35 @@ where
             as_of: now,
             ..DetectionSnapshot::default()
         };
+        if let Some(f) = &self.faults {
+            f.start_poll();
+        }
         // One cheap round trip first: a database that is away is a source
         // error (the status bar shows it down), not seven rule errors.
-        if let Err(e) = sqlx::query::<DB>("SELECT 1").execute(&self.pool).await {
-            return Err(self.why_unreachable(e).await);
+        let ping = self.bounded(async {
+            let mut held = match self.held().await {
+                Ok(h) => h,
+                Err(e) => return Ok(Err(e)),
+            };
+            let r = sqlx::query::<DB>("SELECT 1").execute(&mut *held.conn).await;
+            held.finished = true;
+            Ok(r)
+        });
+        match ping.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(self.why_unreachable(e).await),
+            Err(Failure::Timeout(m)) => {
+                return Err(SourceError::new(format!(
+                    "{}: {m} (host down, or a firewall or proxy holding the connection?)",
+                    self.label
+                )));
+            }
+            Err(f) => return Err(SourceError::new(format!("{}: {}", self.label, f.message()))),
         }
         let mut rule_errors = 0usize;
         let mut last_error = String::new();
         for p in self.rules.iter() {
-            let outcome = match tokio::time::timeout(STATEMENT_TIMEOUT, self.run_rule(p, now)).await
-            {
-                Ok(r) => r,
-                Err(_) => Err(format!("timed out after {} s", STATEMENT_TIMEOUT.as_secs())),
-            };
+            let outcome = self.bounded(self.run_rule(p, now)).await;
             match outcome {
                 Ok((orders, truncated)) => {
                     if truncated {
@@ -581,20 +763,33 @@ where
                         match self.count_beyond(p, now, &orders).await {
                             Ok(Some(b)) => snap.beyond_limit.push(b),
                             Ok(None) => {}
+                            Err(f) if f.makes_source_down() => {
+                                snap.down.get_or_insert_with(|| {
+                                    format!("{}: rule {}: {}", self.label, p.rule.id, f.message())
+                                });
+                            }
                             // The list is still right; only the total is
                             // unknown, and the pane says the limit was hit.
-                            Err(e) => tracing::warn!(rule = %p.rule.id, error = %e,
+                            Err(e) => tracing::warn!(rule = %p.rule.id, error = %e.message(),
                                 "counting the orders beyond the row limit failed"),
                         }
                     }
                     snap.orders.extend(orders);
                 }
-                Err(message) => {
+                Err(failure) => {
                     rule_errors += 1;
-                    last_error = message.clone();
+                    last_error = failure.message().to_string();
+                    // A rule that lost its connection or its time did not
+                    // find "nothing": the database went blind under it.
+                    if failure.makes_source_down() {
+                        snap.down.get_or_insert_with(|| {
+                            format!("{}: rule {}: {}", self.label, p.rule.id, failure.message())
+                        });
+                    }
                     snap.rule_errors.push(RuleError {
                         rule_id: p.rule.id.clone(),
-                        message: format!("rule {}: {message}", p.rule.id),
+                        message: format!("rule {}: {}", p.rule.id, failure.message()),
+                        family: Some(p.rule.family),
                     });
                 }
             }
@@ -602,7 +797,7 @@ where
         // Every rule failing the same way is the database, not the rules.
         if rule_errors > 0
             && rule_errors == self.rules.len()
-            && DB::is_connection_error(&last_error)
+            && (snap.down.is_some() || DB::is_connection_error(&last_error))
         {
             return Err(SourceError::new(format!("{}: {last_error}", self.label)));
         }
@@ -614,11 +809,33 @@ where
     }
 
     async fn find_order_id(&self, order_no: &str) -> Result<Option<i64>, SourceError> {
+        if let Some(f) = &self.faults {
+            f.start_poll();
+        }
         let q = sqlx::query::<DB>(statement::<DB>("SELECT id FROM orders WHERE order_no = ?"));
-        let row = DB::bind_text(q, order_no.trim().to_string())
-            .fetch_optional(&self.pool)
+        let q = DB::bind_text(q, order_no.trim().to_string());
+        let row = self
+            .bounded(async {
+                let mut held = self.held().await.map_err(Failure::of::<DB>)?;
+                let read = async {
+                    let mut tx = begin_read::<DB>(&mut held.conn)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let row = q
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(Failure::of::<DB>)?;
+                    let _ = tx.rollback().await;
+                    Ok(row)
+                }
+                .await;
+                held.finished = true;
+                read
+            })
             .await
-            .map_err(|e| db_err("looking up an order number", e))?;
+            .map_err(|f| {
+                SourceError::new(format!("looking up an order number: {}", f.message()))
+            })?;
         row.map(|r| DB::int(&r, "id"))
             .transpose()
             .map_err(|e| SourceError::new(format!("looking up an order number: {e}")))

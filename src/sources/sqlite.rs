@@ -95,6 +95,15 @@ impl SqlStore<Sqlite> {
             } else {
                 Some(Duration::from_secs(1800))
             })
+            // Reads switch `query_only` on; whatever borrows the connection
+            // next (a remediation, a migration) gets it writable again.
+            .after_release(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute("PRAGMA query_only = OFF").await?;
+                    Ok(true)
+                })
+            })
             .connect_with(opts)
             .await
             .map_err(|e| {
@@ -136,6 +145,10 @@ pub async fn migrate_pool(pool: &SqlitePool) -> Result<(), SourceError> {
 
 impl Backend for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
+    const BEGIN_READ_ONLY: &'static str = "BEGIN";
+    // Not transactional: set per read, cleared when the connection goes
+    // back to the pool (see `open`), so remediations can still write.
+    const READ_ONLY_SESSION: Option<&'static str> = Some("PRAGMA query_only = ON");
     const NAME: &'static str = "sqlite";
 
     fn bind_time(q: BoundQuery<'_, Self>, t: DateTime<Utc>) -> BoundQuery<'_, Self> {
@@ -161,6 +174,11 @@ impl Backend for Sqlite {
     }
     fn time(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>, String> {
         decode::timestamp(row, col)
+    }
+    // A local file has no connection to lose; only the file going away is.
+    fn is_lost_connection(message: &str) -> bool {
+        let m = message.to_ascii_lowercase();
+        ["unable to open", "disk i/o"].iter().any(|k| m.contains(k))
     }
     fn is_connection_error(message: &str) -> bool {
         let m = message.to_ascii_lowercase();

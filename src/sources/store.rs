@@ -141,6 +141,16 @@ impl AnyStore {
         }
     }
 
+    /// Test seam: a shorter client-side deadline per statement.
+    #[doc(hidden)]
+    pub fn with_statement_timeout(self, d: std::time::Duration) -> Self {
+        match self {
+            AnyStore::Sqlite(s) => AnyStore::Sqlite(s.with_statement_timeout(d)),
+            AnyStore::Postgres(s) => AnyStore::Postgres(s.with_statement_timeout(d)),
+            AnyStore::Mysql(s) => AnyStore::Mysql(s.with_statement_timeout(d)),
+        }
+    }
+
     /// Applies the reference schema for this dialect; idempotent.
     pub async fn migrate(&self) -> Result<(), SourceError> {
         each!(self, s => s.migrate().await)

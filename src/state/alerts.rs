@@ -105,3 +105,16 @@ fn record(state: &mut State, at: DateTime<Utc>, effects: &mut Vec<Effect>) {
         });
     }
 }
+
+/// Whether an alert's source is down: the alert stays (a source going
+/// blind must never look like the problem went away), marked stale.
+pub fn is_blind(state: &State, alert_id: &str) -> bool {
+    let down = |s: &super::SourceStatus| matches!(s.health, super::Health::Down(_));
+    if alert_id.starts_with("stuck/") {
+        down(&state.db)
+    } else if alert_id.starts_with("queue.") {
+        down(&state.broker)
+    } else {
+        false
+    }
+}

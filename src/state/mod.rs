@@ -124,7 +124,7 @@ impl SourceStatus {
         }
     }
 
-    /// `ok 2s`, `stale 14s`, `down: reason (last ok 40s)`, `not configured`.
+    /// `ok 2s`, `stale 14s`, `down (data 40s old): reason`, `not configured`.
     pub fn summary(&self, now: DateTime<Utc>) -> (Level, String) {
         let age = self.last_ok.map(|t| (now - t).num_seconds().max(0));
         match (&self.health, age) {
@@ -135,9 +135,10 @@ impl SourceStatus {
             }
             (Health::Ok, Some(a)) => (Level::Info, format!("ok {}", format_age(a))),
             (Health::Ok, None) => (Level::Info, "ok".into()),
+            // The age first: on a narrow screen the reason is what gets cut.
             (Health::Down(reason), Some(a)) => (
                 Level::Error,
-                format!("down: {reason} (data {} old)", format_age(a)),
+                format!("down (data {} old): {reason}", format_age(a)),
             ),
             (Health::Down(reason), None) => (Level::Error, format!("down: {reason}")),
         }

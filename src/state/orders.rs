@@ -4,7 +4,7 @@
 
 use super::filter::Filter;
 use super::scroll::Scroll;
-use crate::model::{BeyondLimit, Family, RowKey, RuleError, StuckOrder};
+use crate::model::{BeyondLimit, DetectionSnapshot, Family, RowKey, RuleError, StuckOrder};
 use crate::sanitize::sanitize;
 use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
@@ -90,6 +90,9 @@ pub struct FamilyCounts {
     pub split: usize,
     pub zombie: usize,
     pub amount_cents: i64,
+    /// Families (ghost, split, zombie) with a rule that has never been read:
+    /// their count is a lower bound, shown as unknown.
+    pub unknown: [bool; 3],
 }
 
 impl FamilyCounts {
@@ -99,6 +102,10 @@ impl FamilyCounts {
             Family::Split => self.split,
             Family::Zombie => self.zombie,
         }
+    }
+
+    pub fn is_known(&self, f: Family) -> bool {
+        !self.unknown[slot(f)]
     }
 
     fn of(rows: &[StuckOrder]) -> FamilyCounts {
@@ -139,6 +146,14 @@ impl FamilyCounts {
     }
 }
 
+fn slot(f: Family) -> usize {
+    match f {
+        Family::Ghost => 0,
+        Family::Split => 1,
+        Family::Zombie => 2,
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OrdersTable {
     rows: Vec<StuckOrder>,
@@ -160,26 +175,73 @@ pub struct OrdersTable {
     /// Rows (order and rule) of the latest detection that the one before did
     /// not have: newly detected anomalies, for the wallboard's "last anomaly".
     pub added: usize,
+    /// Rules that failed on the latest poll, with the wall-clock time they
+    /// were last read (`None`: never). Their rows and counts are the last
+    /// good ones, kept and shown as stale rather than dropped to zero.
+    pub stale_rules: HashMap<String, Option<DateTime<Utc>>>,
+    /// Wall-clock time of the latest poll that reached the database.
+    read_at: Option<DateTime<Utc>>,
 }
 
 impl OrdersTable {
-    /// Replaces the rows with a new detection result. Returns false when
+    /// Takes a new detection result that arrived at `at` (wall clock).
+    /// Rules that failed keep their last good rows, beyond-limit counts and
+    /// truncation marks, and are listed in `stale_rules`. Returns false when
     /// nothing visible changed (so the screen need not be redrawn).
-    pub fn ingest(
-        &mut self,
-        as_of: DateTime<Utc>,
-        mut rows: Vec<StuckOrder>,
-        rule_errors: Vec<RuleError>,
-        truncated_rules: Vec<String>,
-        beyond_limit: Vec<BeyondLimit>,
-    ) -> bool {
+    pub fn ingest(&mut self, at: DateTime<Utc>, snap: DetectionSnapshot) -> bool {
+        let DetectionSnapshot {
+            as_of,
+            orders: mut rows,
+            rule_errors,
+            mut truncated_rules,
+            mut beyond_limit,
+            down: _,
+        } = snap;
         for r in &mut rows {
             sanitize_row(r);
         }
+        let mut stale = HashMap::new();
+        for e in &rule_errors {
+            // Read on the poll before unless it was already stale then.
+            let last_read = match self.stale_rules.get(&e.rule_id) {
+                Some(since) => *since,
+                None => self.read_at,
+            };
+            stale.insert(e.rule_id.clone(), last_read);
+        }
+        rows.extend(
+            self.rows
+                .iter()
+                .filter(|r| stale.contains_key(&r.rule_id))
+                .cloned(),
+        );
+        beyond_limit.extend(
+            self.beyond_limit
+                .iter()
+                .filter(|b| stale.contains_key(&b.rule_id))
+                .cloned(),
+        );
+        truncated_rules.extend(
+            self.truncated_rules
+                .iter()
+                .filter(|r| stale.contains_key(r.as_str()))
+                .cloned(),
+        );
+        let mut unknown = [false; 3];
+        for e in &rule_errors {
+            if stale.get(&e.rule_id) == Some(&None) {
+                match e.family {
+                    Some(f) => unknown[slot(f)] = true,
+                    None => unknown = [true; 3],
+                }
+            }
+        }
+        self.read_at = Some(at);
         let unchanged = rows == self.rows
             && rule_errors == self.rule_errors
             && truncated_rules == self.truncated_rules
-            && beyond_limit == self.beyond_limit;
+            && beyond_limit == self.beyond_limit
+            && stale == self.stale_rules;
         // Ages are shown relative to `as_of`; a new clock value with the same
         // rows changes what is drawn only at whole-second resolution.
         let age_changed = self.as_of.map(|a| a.timestamp()) != Some(as_of.timestamp());
@@ -201,13 +263,35 @@ impl OrdersTable {
         self.rule_errors = rule_errors;
         self.truncated_rules = truncated_rules;
         self.counts = FamilyCounts::of(&self.rows).plus(&beyond_limit);
+        self.counts.unknown = unknown;
         self.beyond_limit = beyond_limit;
+        self.stale_rules = stale;
         self.by_order.clear();
         for (i, r) in self.rows.iter().enumerate() {
             self.by_order.entry(r.order_id).or_default().push(i);
         }
         self.rebuild();
         true
+    }
+
+    /// Stuck orders of `f`, or `None` when they were never read (no poll
+    /// reached the database yet, or one of the family's rules never ran).
+    pub fn count(&self, f: Family) -> Option<usize> {
+        (self.as_of.is_some() && self.counts.is_known(f)).then(|| self.counts.get(f))
+    }
+
+    /// Money held by stuck orders, or `None` when any family is unknown.
+    pub fn amount(&self) -> Option<i64> {
+        Family::ALL
+            .iter()
+            .all(|f| self.count(*f).is_some())
+            .then_some(self.counts.amount_cents)
+    }
+
+    /// Whether this row's rule failed on the latest poll (its row is the
+    /// last one read, not a fresh one).
+    pub fn is_stale(&self, row: &StuckOrder) -> bool {
+        self.stale_rules.contains_key(&row.rule_id)
     }
 
     pub fn set_filter(&mut self, filter: Filter) {

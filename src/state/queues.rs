@@ -26,7 +26,8 @@ pub enum Drain {
 pub struct QueueRow {
     pub name: String,
     pub ready: u64,
-    pub unacked: u64,
+    /// `None` when the source cannot read it (plain AMQP).
+    pub unacked: Option<u64>,
     pub consumers: u32,
     /// Messages/s in and out: from the source when it knows, else derived.
     pub in_rate: Option<f64>,
@@ -47,7 +48,7 @@ impl QueueRow {
         QueueRow {
             name,
             ready: 0,
-            unacked: 0,
+            unacked: None,
             consumers: 0,
             in_rate: None,
             out_rate: None,
@@ -68,7 +69,7 @@ impl QueueRow {
             // the drain stays unknown. A queue declared again later starts
             // afresh rather than showing growth against the one that went.
             self.ready = 0;
-            self.unacked = 0;
+            self.unacked = None;
             self.consumers = 0;
             self.in_rate = None;
             self.out_rate = None;

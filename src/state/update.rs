@@ -52,17 +52,19 @@ pub fn update_at(state: &mut State, msg: Msg, at_ms: u64) -> Vec<Effect> {
         }
         Msg::Orders { at, result } => match result {
             Ok(snap) => {
-                let changed = state.orders.ingest(
-                    snap.as_of,
-                    snap.orders,
-                    snap.rule_errors,
-                    snap.truncated_rules,
-                    snap.beyond_limit,
-                );
-                let was_ok = state.db.health == Health::Ok;
-                state.db.health = Health::Ok;
-                state.db.last_ok = Some(at);
-                state.needs_redraw |= changed || !was_ok;
+                // A poll in which the database stopped answering is a
+                // down source, whatever the rules that ran before found.
+                let down = snap.down.clone();
+                let changed = state.orders.ingest(at, snap);
+                let before = state.db.health.clone();
+                match down {
+                    Some(why) => state.db.health = Health::Down(why),
+                    None => {
+                        state.db.health = Health::Ok;
+                        state.db.last_ok = Some(at);
+                    }
+                }
+                state.needs_redraw |= changed || state.db.health != before;
                 if state.orders.added > 0 {
                     state.wallboard.note_anomaly(at);
                 }

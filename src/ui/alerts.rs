@@ -63,7 +63,12 @@ pub fn render_strip(state: &State, frame: &mut Frame, area: Rect) {
     } else {
         (String::new(), room)
     };
-    let message = text::cell(&top.message, room, false);
+    let message = if crate::state::alerts::is_blind(state, &top.id) {
+        format!("(stale) {}", top.message)
+    } else {
+        top.message.clone()
+    };
+    let message = text::cell(&message, room, false);
     let message = message.trim_end().to_string();
     let mut spans = left;
     spans.push(Span::styled(message, level_style(state, top.level)));
@@ -104,7 +109,14 @@ fn alert_lines(state: &State, alert: &Alert, width: usize) -> Vec<Line<'static>>
     wrap(
         vec![
             Span::styled(head, style),
-            Span::styled(alert.message.clone(), state.palette().text),
+            Span::styled(
+                if crate::state::alerts::is_blind(state, &alert.id) {
+                    format!("(stale: its source is down) {}", alert.message)
+                } else {
+                    alert.message.clone()
+                },
+                state.palette().text,
+            ),
         ],
         width,
         indent,

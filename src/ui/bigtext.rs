@@ -33,7 +33,8 @@ fn glyph(c: char) -> Option<[&'static str; HEIGHT]> {
         ',' => ["..", "..", "..", ".#", "#."],
         '.' => [".", ".", ".", ".", "#"],
         ':' => [".", "#", ".", "#", "."],
-        '-' => ["...", "...", "###", "...", "..."],
+        // An en dash is an unknown count: drawn as a dash, never as a zero.
+        '-' | '–' => ["...", "...", "###", "...", "..."],
         ' ' => ["..", "..", "..", "..", ".."],
         // Units of ages and abbreviated amounts. `s` is rounded so that
         // `13s` never reads as `135`.

@@ -11,6 +11,7 @@ use crate::state::{Health, Pane, State};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -34,6 +35,20 @@ fn short_rule(o: &StuckOrder) -> &str {
         .and_then(|rest| rest.strip_prefix('.'))
         .filter(|rest| !rest.is_empty())
         .unwrap_or(&o.rule_id)
+}
+
+/// Seconds since the rows on screen were last read, when some are not
+/// fresh: the database is down, or a rule failed and kept its last rows.
+fn stale_age(state: &State) -> Option<i64> {
+    let t = &state.orders;
+    let since = if matches!(state.db.health, Health::Down(_)) {
+        state.db.last_ok
+    } else if t.stale_rules.is_empty() {
+        return None;
+    } else {
+        t.stale_rules.values().flatten().min().copied()
+    };
+    Some(since.map_or(0, |s| (state.now - s).num_seconds().max(0)))
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -66,6 +81,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         ),
         p.muted,
     ));
+    if let Some(age) = stale_age(state) {
+        extra.push(Span::styled(format!(" stale {}", format_age(age)), p.warn));
+    }
     if !t.truncated_rules.is_empty() {
         let more: u64 = t.beyond_limit.iter().map(|b| b.orders).sum();
         extra.push(Span::styled(
@@ -183,6 +201,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .collect();
     let mut lines = vec![Line::from(header)];
     let focused = state.focus == Pane::Orders;
+    let blind = matches!(state.db.health, Health::Down(_));
     for (n, o) in window.iter().enumerate() {
         let idx = t.scroll.offset + n;
         let mut spans = Vec::with_capacity(fitted.len() * 2);
@@ -209,6 +228,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             spans.push(Span::raw(" "));
         }
         let mut line = Line::from(spans);
+        // Last-known rows, not fresh ones: dimmed, the title says how old.
+        if blind || t.is_stale(o) {
+            line = line.style(p.muted.add_modifier(Modifier::DIM));
+        }
         if idx == t.scroll.cursor {
             line = line.style(if focused {
                 p.selection

@@ -47,6 +47,12 @@ pub fn sparkline(history: impl ExactSizeIterator<Item = u64> + Clone, width: usi
         .collect()
 }
 
+/// Unacked messages, or `–` where the source cannot read them (plain
+/// AMQP): a zero there would say "nothing in flight" without knowing.
+fn unacked(r: &QueueRow) -> String {
+    r.unacked.map_or_else(|| "–".to_string(), |n| n.to_string())
+}
+
 fn drain_text(d: Drain) -> String {
     match d {
         Drain::Empty => "empty".into(),
@@ -131,7 +137,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let cols = [
         Column::flexible(Col::Name, widest(&|r| r.name.clone(), "queue"), 10, 0),
         fixed(Col::Ready, widest(&|r| r.ready.to_string(), "ready"), 1),
-        fixed(Col::Unacked, widest(&|r| r.unacked.to_string(), "unack"), 5),
+        fixed(Col::Unacked, widest(&unacked, "unack"), 5),
         fixed(
             Col::Consumers,
             widest(&|r| r.consumers.to_string(), "cons"),
@@ -209,7 +215,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
             let s = match c {
                 Col::Name => text::span(&row.name, w, false, level),
                 Col::Ready => text::span(&row.ready.to_string(), w, true, level),
-                Col::Unacked => text::span(&row.unacked.to_string(), w, true, p.text),
+                Col::Unacked => text::span(&unacked(row), w, true, p.text),
                 Col::Consumers => {
                     let st = if row.consumers == 0 {
                         p.critical

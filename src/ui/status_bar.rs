@@ -6,7 +6,7 @@ use crate::model::{Family, format_amount};
 use crate::state::{Level, SourceStatus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
@@ -61,23 +61,34 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     segments.push(source_segment(state, &state.db));
     segments.push(source_segment(state, &state.broker));
 
+    // Counts from a source that is down are its last ones: dimmed; counts
+    // never read are `–`, never a zero.
+    let blind = matches!(state.db.health, crate::state::Health::Down(_));
     let mut fam = Vec::new();
     for f in Family::ALL {
-        let n = state.orders.counts.get(f);
-        let style = if n > 0 { p.family(f) } else { p.muted };
+        let (text, style) = match state.orders.count(f) {
+            None => ("–".to_string(), p.muted),
+            Some(n) if blind => (n.to_string(), p.muted.add_modifier(Modifier::DIM)),
+            Some(n) if n > 0 => (n.to_string(), p.family(f)),
+            Some(n) => (n.to_string(), p.muted),
+        };
         fam.push(Span::styled(format!("{} ", f.as_str()), p.muted));
-        fam.push(Span::styled(format!("{n} "), style));
+        fam.push(Span::styled(format!("{text} "), style));
     }
     segments.push(Segment {
         spans: fam,
         priority: 1,
         compact: None,
     });
-    if state.orders.counts.amount_cents > 0 {
+    if let Some(cents) = state.orders.amount().filter(|c| *c > 0) {
         segments.push(Segment {
             spans: vec![Span::styled(
-                format!("stuck {}", format_amount(state.orders.counts.amount_cents)),
-                p.warn,
+                format!("stuck {}", format_amount(cents)),
+                if blind {
+                    p.muted.add_modifier(Modifier::DIM)
+                } else {
+                    p.warn
+                },
             )],
             priority: 4,
             compact: None,
@@ -149,10 +160,12 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
     // `down` or `stale 14s` (the reason is on the message line).
     let short = match (level, summary.split_once(':')) {
         (Level::Info, _) => String::new(),
+        (Level::Error, _) => " down".to_string(),
         (_, Some((head, _))) => format!(" {head}"),
         (_, None) => format!(" {summary}"),
     };
-    let summary = text::cell(&summary, 40, false).trim_end().to_string();
+    // Room for the age and the start of the reason.
+    let summary = text::cell(&summary, 56, false).trim_end().to_string();
     let label = Span::styled(format!("{} ", src.label), p.muted);
     Segment {
         spans: vec![

@@ -172,7 +172,11 @@ fn header_spans(state: &State, page: Page, detail: u8) -> Vec<Span<'static>> {
         };
         spans.push(Span::styled(format!("  {} ", src.label), p.muted));
         if detail >= 1 {
-            let short = summary.split(':').next().unwrap_or_default();
+            // The age of a down source's data is in its banner below.
+            let short = match level {
+                Level::Error => "down",
+                _ => summary.split(':').next().unwrap_or_default(),
+            };
             spans.push(Span::styled(format!("{dot} {short}"), style));
         } else {
             spans.push(Span::styled(dot, style));
@@ -431,11 +435,31 @@ fn short_amount(cents: i64) -> String {
     }
 }
 
+/// A database that is down leaves its last numbers on the tiles: dimmed,
+/// the banner above says how old they are.
+fn db_blind(state: &State) -> bool {
+    matches!(state.db.health, Health::Down(_))
+}
+
+/// The number as a tile shows it: `–` when it was never read.
+fn tile_count(n: Option<usize>) -> String {
+    n.map_or_else(|| "–".to_string(), |n| format_count(n as u64))
+}
+
+fn blind_style(state: &State, style: Style, unknown: bool) -> Style {
+    if unknown || db_blind(state) {
+        state.palette().muted.add_modifier(Modifier::DIM)
+    } else {
+        style
+    }
+}
+
 fn family_tile(state: &State, family: Family) -> Tile {
     let p = state.palette();
-    let n = state.orders.counts.get(family);
+    let known = state.orders.count(family);
+    let n = known.unwrap_or(0);
     let heat = wb::stuck_heat(&state.thresholds, &state.alerts.rules, family, n);
-    let style = number_style(p, heat, n == 0);
+    let style = blind_style(state, number_style(p, heat, n == 0), known.is_none());
     let mut note = Vec::new();
     if let Some(above) = state.alerts.rules.stuck_above.get(&family) {
         note.push(format!("amber >{above}"));
@@ -448,8 +472,8 @@ fn family_tile(state: &State, family: Family) -> Tile {
     };
     Tile {
         title: format!(" {name} stuck "),
-        value: vec![format_count(n as u64)],
-        plain: format!("{} {}", family.as_str(), format_count(n as u64)),
+        value: vec![tile_count(known)],
+        plain: format!("{} {}", family.as_str(), tile_count(known)),
         style,
         border: if heat == Heat::Calm {
             p.family(family)
@@ -462,17 +486,22 @@ fn family_tile(state: &State, family: Family) -> Tile {
 
 fn amount_tile(state: &State) -> Tile {
     let p = state.palette();
-    let cents = state.orders.counts.amount_cents;
+    let known = state.orders.amount();
+    let cents = known.unwrap_or(0);
     let heat = wb::amount_heat(&state.thresholds, cents);
-    let style = number_style(p, heat, cents == 0);
-    Tile {
-        title: " AMOUNT stuck ".into(),
-        value: vec![
+    let style = blind_style(state, number_style(p, heat, cents == 0), known.is_none());
+    let value = match known {
+        Some(_) => vec![
             format_amount(cents),
             format_count(cents.max(0) as u64 / 100),
             short_amount(cents),
         ],
-        plain: format!("amount {}", format_amount(cents)),
+        None => vec!["–".to_string()],
+    };
+    Tile {
+        title: " AMOUNT stuck ".into(),
+        plain: format!("amount {}", value[0]),
+        value,
         style,
         border: if heat == Heat::Calm { p.border } else { style },
         note: format!("{} in stuck orders", format_amount(cents)),
@@ -837,20 +866,24 @@ fn compact(state: &State, frame: &mut Frame, area: Rect) {
         p.title.add_modifier(Modifier::BOLD),
     )];
     for f in Family::ALL {
-        let n = state.orders.counts.get(f);
+        let known = state.orders.count(f);
+        let n = known.unwrap_or(0);
         let heat = wb::stuck_heat(&state.thresholds, &state.alerts.rules, f, n);
         stuck.push(Span::styled(format!(" {} ", f.as_str()), p.muted));
         stuck.push(Span::styled(
-            format_count(n as u64),
-            number_style(p, heat, n == 0).add_modifier(Modifier::BOLD),
+            tile_count(known),
+            blind_style(state, number_style(p, heat, n == 0), known.is_none())
+                .add_modifier(Modifier::BOLD),
         ));
     }
-    let cents = state.orders.counts.amount_cents;
+    let known = state.orders.amount();
+    let cents = known.unwrap_or(0);
     let aheat = wb::amount_heat(&state.thresholds, cents);
     stuck.push(Span::styled("  amount ", p.muted));
     stuck.push(Span::styled(
-        format_amount(cents),
-        number_style(p, aheat, cents == 0).add_modifier(Modifier::BOLD),
+        known.map_or_else(|| "–".to_string(), format_amount),
+        blind_style(state, number_style(p, aheat, cents == 0), known.is_none())
+            .add_modifier(Modifier::BOLD),
     ));
     lines.push(Line::from(stuck));
 

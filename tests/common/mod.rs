@@ -2,6 +2,7 @@
 //! `now`, and plain-SQL inserts into the reference schema.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod pty;
 pub mod remedy_world;
 pub mod scratch;

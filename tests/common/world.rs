@@ -259,6 +259,13 @@ pub async fn plant(db: &Db) -> BTreeMap<&'static str, BTreeSet<i64>> {
     let agree = order(db, "SPLIT-AGREE", "delivered", "paid", 30).await;
     view(db, agree, "app", "delivered", 30).await;
     view(db, agree, "logistics", "delivered", 29).await;
+    // Settled in the app with the parcel still in transit: as split.
+    let settled_transit = order(db, "SPLIT-SETTLED-TRANSIT", "settled", "paid", 30).await;
+    view(db, settled_transit, "app", "settled", 30).await;
+    view(db, settled_transit, "logistics", "in_transit", 300).await;
+    view(db, settled_transit, "supplier", "settled", 30).await;
+    view(db, settled_transit, "finance", "received", 30).await;
+    hit("split.delivered_vs_in_transit", settled_transit);
     let young = order(db, "SPLIT-YOUNG", "delivered", "paid", 5).await;
     view(db, young, "app", "delivered", 5).await;
     view(db, young, "logistics", "in_transit", 300).await;
@@ -274,6 +281,12 @@ pub async fn plant(db: &Db) -> BTreeMap<&'static str, BTreeSet<i64>> {
     let paid = order(db, "SETTLED-RECEIVED", "settled", "paid", 90).await;
     view(db, paid, "supplier", "settled", 90).await;
     view(db, paid, "finance", "received", 90).await;
+    // The app already shows it settled: still split while finance waits
+    // (missed when the rule looked at `delivered` orders only).
+    let app_settled = order(db, "SETTLED-IN-APP-UNPAID", "settled", "paid", 50).await;
+    view(db, app_settled, "supplier", "settled", 50).await;
+    view(db, app_settled, "finance", "unpaid", 300).await;
+    hit("split.settled_vs_unpaid", app_settled);
     let soon = order(db, "SETTLED-SOON", "delivered", "paid", 10).await;
     view(db, soon, "supplier", "settled", 10).await;
     view(db, soon, "finance", "unpaid", 300).await;

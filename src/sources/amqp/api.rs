@@ -92,7 +92,7 @@ pub fn parse_queue_list(body: &[u8], watched: &[String]) -> Result<ApiQueues, St
         stats.push(QueueStat {
             name: name.clone(),
             ready: r.messages_ready.unwrap_or(0),
-            unacked: r.messages_unacknowledged.unwrap_or(0),
+            unacked: r.messages_unacknowledged,
             consumers: r.consumers.unwrap_or(0),
             publish_rate: rate(|m| &m.publish_details),
             deliver_rate: rate(|m| &m.deliver_get_details),
@@ -309,7 +309,7 @@ mod tests {
         let got = parse_queue_list(CAPTURED.as_bytes(), &watched).unwrap();
         let by = |n: &str| got.stats.iter().find(|s| s.name == n).unwrap();
         let work = by("capture.work");
-        assert_eq!((work.ready, work.unacked, work.consumers), (3, 0, 0));
+        assert_eq!((work.ready, work.unacked, work.consumers), (3, Some(0), 0));
         assert_eq!((work.publish_rate, work.deliver_rate), (Some(0.0), None));
         assert!(!work.missing);
         let dlq = by("capture.work.dlq");
@@ -325,7 +325,7 @@ mod tests {
     fn rates_and_unacked_come_through() {
         let got = parse_queue_list(BUSY.as_bytes(), &names(&["fulfillment"])).unwrap();
         let s = &got.stats[0];
-        assert_eq!((s.ready, s.unacked, s.consumers), (120, 20, 2));
+        assert_eq!((s.ready, s.unacked, s.consumers), (120, Some(20), 2));
         assert_eq!((s.publish_rate, s.deliver_rate), (Some(6.5), Some(4.2)));
         assert!(got.pending.is_empty());
     }

@@ -157,7 +157,7 @@ fn missing(name: &str) -> QueueStat {
     QueueStat {
         name: name.to_string(),
         ready: 0,
-        unacked: 0,
+        unacked: None,
         consumers: 0,
         publish_rate: None,
         deliver_rate: None,
@@ -259,6 +259,16 @@ impl RabbitMonitor {
             api,
             api_health: Mutex::new(ApiHealth::default()),
         })
+    }
+
+    /// Probes queues over AMQP on `n` channels at once instead of the
+    /// default six; `1` is the old one-queue-after-another poll, which the
+    /// broker benchmark measures beside the concurrent one.
+    pub fn with_probe_channels(mut self, n: usize) -> Self {
+        if let Some(link) = self.link.as_mut() {
+            link.set_probe_channels(n);
+        }
+        self
     }
 
     /// The queue names each poll reports (work queues, then DLQs).

@@ -271,7 +271,7 @@ impl BrokerModel {
             queues.push(QueueStat {
                 name: q.queue.name().to_string(),
                 ready: (q.messages.len() - unacked) as u64,
-                unacked: unacked as u64,
+                unacked: Some(unacked as u64),
                 consumers: q.consumers,
                 publish_rate: Some(round(q.publish_rate)),
                 deliver_rate: Some(round(q.deliver_rate)),
@@ -282,7 +282,7 @@ impl BrokerModel {
             queues.push(QueueStat {
                 name: q.queue.dlq_name(),
                 ready: q.dead.len() as u64,
-                unacked: 0,
+                unacked: Some(0),
                 consumers: 0,
                 publish_rate: Some(round(q.dead_rate)),
                 deliver_rate: Some(0.0),
