@@ -41,14 +41,14 @@ for bench in render detect broker remedy memory; do
     run cargo bench --bench "$bench"
 done
 
-echo "== release binary size (budget: 30 MiB)"
+echo "== release binary size (budget: 30 MB)"
 if cargo build --release; then
     ls -l target/release/orderdeck
     # What is left of debug info (0 when stripped); `size` is in binutils.
     (size -A target/release/orderdeck 2>/dev/null || true) |
         awk '/^\.debug/ {d += $2} END {printf "debug sections: %d bytes\n", d}'
     bytes=$(stat -c %s target/release/orderdeck)
-    echo "budget: release_binary_mib $(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1048576}') MiB" |
+    echo "budget: release_binary_mb $(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1000000}') MB" |
         tee -a "$log"
 else
     echo "FAILED: cargo build --release" >&2
