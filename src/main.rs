@@ -416,6 +416,32 @@ async fn snapshot(global: &GlobalOpts, args: SnapshotArgs) -> Result<(), Failure
     for (describe, error) in &down {
         snap.source_unopened("db", describe.clone(), error.clone());
     }
+    // The environment's incident is everyone's: a snapshot that sees an
+    // anomaly opens or joins it as a cockpit's poll would. A record that
+    // cannot be written is a warning; the snapshot itself still stands.
+    match paths::incidents_dir() {
+        Some(dir) => {
+            let journal = orderdeck::postmortem::journal::Journal::new(&dir, &env.name);
+            let recorded = orderdeck::postmortem::headless::record_snapshot(
+                &journal,
+                &snap,
+                &config.alerts,
+                &config.thresholds,
+            );
+            if let Err(e) = recorded {
+                eprintln!(
+                    "warning: cannot record the incident in {}: {e}",
+                    dir.display()
+                );
+            }
+        }
+        None if snap.anomalies != Some(0) => {
+            eprintln!(
+                "warning: no data directory (set HOME or XDG_DATA_HOME): the incident is not recorded"
+            );
+        }
+        None => {}
+    }
     if let Some(s) = &store {
         s.close().await;
     }

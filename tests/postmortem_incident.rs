@@ -279,3 +279,121 @@ fn a_draft_open_in_one_editor_is_refused_to_another_and_to_publish() {
     );
     drop(held);
 }
+
+/// Inserts long-stuck `pending_review` orders (ghosts) by plain SQL, as an
+/// outside tool would.
+fn insert_ghosts(db: &Path, order_nos: &[&str]) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open the database");
+        for no in order_nos {
+            sqlx::query(
+                "INSERT INTO orders (order_no, buyer_id, supplier_id, sku, quantity, amount_cents,
+                    status, payment_status, created_at, status_changed_at)
+                 VALUES (?, 1, 2, 'SKU-1', 1, 990, 'pending_review', 'unpaid',
+                         '2020-01-01 00:00:00', '2020-01-01 00:00:00')",
+            )
+            .bind(no)
+            .execute(&pool)
+            .await
+            .expect("insert");
+        }
+        // The first one holds stock, for `release_lock` to give back.
+        for sql in [
+            "INSERT INTO inventory (sku, on_hand, reserved) VALUES ('SKU-1', 10, 1)",
+            "INSERT INTO inventory_locks (order_id, sku, quantity, is_locked, locked_at, expires_at)
+             VALUES (1, 'SKU-1', 1, 1, '2020-01-01 00:00:00', '2999-01-01 00:00:00')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.expect("lock");
+        }
+        pool.close().await;
+    });
+}
+
+fn incident_files(incidents: &Path) -> Vec<String> {
+    std::fs::read_dir(incidents)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".jsonl"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// No cockpit running: `snapshot` from a shell sees stuck orders and opens
+/// the environment's incident, `remediate` runs while it is open, and the
+/// postmortem pre-fill has both. A clean snapshot opens nothing.
+#[test]
+fn headless_snapshot_and_remediate_make_one_incident_for_the_postmortem() {
+    let home = tempfile::tempdir().expect("home");
+    let db = home.path().join("shop.db");
+    let url = format!("sqlite://{}", db.display());
+    let incidents = data(home.path()).join("incidents");
+    let run = |args: &[&str]| {
+        let out = orderdeck(home.path())
+            .env("ORDERDECK_DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), text, stdout)
+    };
+    let (code, text, _) = run(&["db", "migrate", "--database-url", &url]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text, _) = run(&["snapshot"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        incident_files(&incidents),
+        Vec::<String>::new(),
+        "a clean snapshot opens no incident"
+    );
+
+    insert_ghosts(&db, &["GHOST-1", "GHOST-2"]);
+    let (code, text, _) = run(&["snapshot"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        incident_files(&incidents).len(),
+        1,
+        "opened by the snapshot"
+    );
+    let (code, text, _) = run(&["remediate", "release_lock", "GHOST-1", "--yes"]);
+    assert_eq!(code, Some(0), "{text}");
+    // A second snapshot joins the same incident rather than opening another.
+    let (code, text, _) = run(&["snapshot"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(incident_files(&incidents).len(), 1, "still one incident");
+
+    let (code, text, id) = run(&["postmortem", "new", "--no-edit"]);
+    assert_eq!(code, Some(0), "{text}");
+    let text =
+        std::fs::read_to_string(data(home.path()).join(format!("postmortems/{}.json", id.trim())))
+            .expect("draft written");
+    let d: Draft = serde_json::from_str(&text).expect("draft json");
+    assert_eq!(d.impact.ghost_orders, 2, "the peak the snapshot saw");
+    assert_eq!(d.impact.amount_stuck_cents, 1980, "both listed: 2 x 9.90");
+    assert!(d.incident.is_some(), "pre-filled from an incident");
+    assert!(
+        d.started_at.is_some() && d.mitigated_at > d.started_at,
+        "opened by the snapshot, mitigated by the remediation: {:?} {:?}",
+        d.started_at,
+        d.mitigated_at
+    );
+    assert_eq!(d.resolved_at, None, "one poll never declares an all-clear");
+    let whats: Vec<&str> = d.timeline.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(whats.len(), 3, "{whats:?}");
+    assert_eq!(
+        whats[..2],
+        ["first anomaly seen", "peak: 2 ghost orders stuck"]
+    );
+    // Then who ran it, which depends on the machine.
+    assert!(
+        whats[2].starts_with("release_lock order GHOST-1: ok, 1 affected"),
+        "{whats:?}"
+    );
+}

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod command;
 pub mod editor;
 pub mod export;
+pub mod headless;
 pub mod journal;
 pub mod model;
 pub mod prefill;
