@@ -656,3 +656,34 @@ fn orders_past_the_row_limit_are_counted_on_screen() {
     assert!(screen.contains("zombie 95171"), "{screen}");
     assert!(screen.contains("stuck 72,567.80"), "{screen}");
 }
+
+/// A cockpit watching a database only: the broker has told it nothing, so
+/// the status bar must not give it a healthy green dot and the queue pane
+/// must not total "0 ready" that nobody read.
+#[test]
+fn a_broker_that_is_not_configured_is_neither_healthy_nor_zero() {
+    use orderdeck::state::Health;
+    let mut s = fixtures::state(80, 24, "dark", ColorDepth::TrueColor, 60);
+    s.broker.health = Health::NotConfigured;
+    s.broker.last_ok = None;
+    s.queues.rows.clear();
+    let t = text(&draw(&s));
+    let status = t.lines().next().unwrap_or_default();
+    assert!(
+        status.contains("mq ○ not configured"),
+        "status bar: {status}"
+    );
+    assert!(!status.contains("mq ●"), "status bar: {status}");
+    let title = t
+        .lines()
+        .find(|l| l.contains("Queue backlog"))
+        .expect("queue pane title");
+    assert!(!title.contains("ready"), "queue pane title: {title}");
+    assert!(t.contains("no broker configured"), "{t}");
+
+    // Connecting: no dot that reads as healthy either.
+    s.broker.health = Health::Connecting;
+    let t = text(&draw(&s));
+    let status = t.lines().next().unwrap_or_default();
+    assert!(status.contains("mq ◌"), "status bar: {status}");
+}

@@ -88,10 +88,15 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let t = &state.queues;
     let ready_total = t.total_ready();
     let dead = t.total_dead_letters();
-    let mut extra = vec![Span::styled(
-        format!(" {} ready", count(ready_total)),
-        p.muted,
-    )];
+    // With no queue read (no broker, or none answered yet) there is no
+    // total to show: "0 ready" would be a zero nobody read.
+    let mut extra = Vec::new();
+    if !t.rows.is_empty() || state.broker.health == Health::Ok {
+        extra.push(Span::styled(
+            format!(" {} ready", count(ready_total)),
+            p.muted,
+        ));
+    }
     if dead > 0 {
         extra.push(Span::styled(format!(" · {} dead", count(dead)), p.warn));
     }

@@ -3,7 +3,7 @@
 
 use super::text;
 use crate::model::{Family, format_amount};
-use crate::state::{Level, SourceStatus, State};
+use crate::state::{Health, Level, SourceStatus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -151,14 +151,21 @@ fn source_segment(state: &State, src: &SourceStatus) -> Segment {
         Level::Warn => p.warn,
         Level::Error => p.critical,
     };
-    let dot = match level {
-        Level::Info => "●",
-        Level::Warn => "◐",
-        Level::Error => "✖",
+    // A source that is not configured or has not answered yet has told us
+    // nothing: a green dot there would read as "healthy".
+    let unread = matches!(src.health, Health::NotConfigured | Health::Connecting);
+    let style = if unread { p.muted } else { style };
+    let dot = match (&src.health, level) {
+        (Health::NotConfigured, _) => "○",
+        (Health::Connecting, _) => "◌",
+        (_, Level::Info) => "●",
+        (_, Level::Warn) => "◐",
+        (_, Level::Error) => "✖",
     };
     // Short forms: a healthy source keeps only its dot, a sick one says
     // `down` or `stale 14s` (the reason is on the message line).
     let short = match (level, summary.split_once(':')) {
+        (_, _) if matches!(src.health, Health::NotConfigured) => " off".to_string(),
         (Level::Info, _) => String::new(),
         (Level::Error, _) => " down".to_string(),
         (_, Some((head, _))) => format!(" {head}"),
