@@ -189,6 +189,8 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     let remedy = sources.remedy.clone();
     let remedy_tx = tx.clone();
     let outbox = guard.outbox.clone();
+    let in_flight = InFlight::default();
+    let remedies = in_flight.clone();
     let mux = crate::clipboard::Mux::detect(|k| std::env::var(k).ok());
     let execute = move |effect: Effect| match effect {
         Effect::WatchOrder(id) => {
@@ -210,7 +212,7 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
         | Effect::ExecuteRemedy(_)
         | Effect::DeclineRemedy(_)
         | Effect::RefuseRemedy { .. } => {
-            spawn_remedy(remedy.clone(), effect, remedy_tx.clone());
+            remedies.push(spawn_remedy(remedy.clone(), effect, remedy_tx.clone()));
         }
         Effect::RecordIncident {
             incident,
@@ -248,11 +250,71 @@ pub async fn run<S: OrderStore, Q: QueueMonitor>(
     .await;
     cancel.cancel();
     drop(guard);
+    // Before the pollers: `q` right behind a key the engine is still
+    // auditing must not drop that audit with the runtime. Nobody reads the
+    // answers now: closing the channel keeps a step from waiting on a full
+    // one after its audit is written.
+    drop(rx);
+    in_flight.finish().await;
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
     }
     result
 }
+
+/// The remediation steps handed to the engine and not finished: each one
+/// ends by writing its audit (JSONL line and `remediation_audit` row), so
+/// the cockpit waits for them on its way out instead of letting the
+/// runtime drop them half-audited.
+#[derive(Clone, Default)]
+struct InFlight(Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>);
+
+impl InFlight {
+    fn push(&self, task: tokio::task::JoinHandle<()>) {
+        // A poisoned lock only means a panic elsewhere mid-push: the list
+        // itself is still whole.
+        let mut tasks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task);
+    }
+
+    /// Waits for every step still running. The terminal is already given
+    /// back, so the wait is said on stderr; a step that outlasts
+    /// [`FINISH_BUDGET`] (a database that stopped answering) is left, and
+    /// that is said too: its audit row may be missing.
+    async fn finish(&self) {
+        let tasks: Vec<_> = {
+            let mut tasks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            tasks.drain(..).filter(|t| !t.is_finished()).collect()
+        };
+        if tasks.is_empty() {
+            return;
+        }
+        let n = tasks.len();
+        let mut all = Box::pin(futures::future::join_all(tasks));
+        // Most steps are a refusal's audit, done in milliseconds: say
+        // nothing unless the wait is one a person would notice.
+        if tokio::time::timeout(QUIET_WAIT, &mut all).await.is_ok() {
+            return;
+        }
+        eprintln!("orderdeck: waiting for {n} remediation step(s) to finish and be audited");
+        if tokio::time::timeout(FINISH_BUDGET - QUIET_WAIT, &mut all)
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "orderdeck: {n} remediation step(s) still running after {}s: left unfinished; \
+                 their audit row may be missing (see `orderdeck audit` and the local audit file)",
+                FINISH_BUDGET.as_secs()
+            );
+        }
+    }
+}
+
+/// How long quitting waits silently for a step still being audited.
+const QUIET_WAIT: Duration = Duration::from_millis(500);
+/// How long quitting waits at all for steps still running.
+const FINISH_BUDGET: Duration = Duration::from_secs(30);
 
 /// Runs a remediation step off the UI task; its result comes back as a
 /// message (the engine audits every outcome itself).
@@ -273,7 +335,11 @@ fn resume_incident(state: &mut State, journal: &crate::postmortem::journal::Jour
     }
 }
 
-fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Msg>) {
+fn spawn_remedy(
+    engine: Option<Arc<Engine>>,
+    effect: Effect,
+    tx: mpsc::Sender<Msg>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let now = Utc::now();
         let Some(engine) = engine else {
@@ -320,7 +386,7 @@ fn spawn_remedy(engine: Option<Arc<Engine>>, effect: Effect, tx: mpsc::Sender<Ms
             _ => return,
         };
         let _ = tx.send(msg).await;
-    });
+    })
 }
 
 /// SIGTERM, SIGHUP (the SSH session went away) and SIGINT (when not in raw

@@ -677,40 +677,70 @@ async fn mysql_remediations() {
 /// Holds a lock on the stock row of the SKU the heal cancels on, so the
 /// heal's first cancel batch blocks inside its transaction (after all the
 /// retry batches committed); then drops the session it blocks (found by
-/// what blocks it, not by name) from the server side and lets go. `locked` fires once the lock is held. Returns how
-/// many connections were dropped.
+/// what blocks it, not by name) from the server side and lets go. `locked`
+/// fires once the lock is held. Returns how many connections were dropped.
+///
+/// It watches until the heal blocks or `heal_over` says the heal returned
+/// (then it can never block: the test fails at once, saying so). How long
+/// the retry batches take before the block depends on the machine's load,
+/// so no short clock decides it: [`BLOCK_BUDGET`] only stops a heal that
+/// blocked where nobody can see it from hanging the run (the watcher's
+/// panic rolls its lock back, and the test fails on the panic).
 async fn kill_heal_midway(
     kind: &'static str,
     watch_url: String,
     area: String,
     locked: tokio::sync::oneshot::Sender<()>,
+    heal_over: tokio_util::sync::CancellationToken,
 ) -> u64 {
     const LOCK: &str = "SELECT sku FROM inventory WHERE sku = 'SKU-GONE' FOR UPDATE";
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    const BLOCK_BUDGET: Duration = Duration::from_secs(900);
+    const POLL: Duration = Duration::from_millis(20);
+    let deadline = std::time::Instant::now() + BLOCK_BUDGET;
+    let still_waiting = || {
+        assert!(
+            !heal_over.is_cancelled(),
+            "the heal returned without ever blocking on the locked stock row"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the heal never blocked on the locked stock row within {BLOCK_BUDGET:?}"
+        );
+    };
     if kind == "postgres" {
-        let mut c = sqlx::PgConnection::connect(&watch_url)
+        let mut holder = sqlx::PgConnection::connect(&watch_url)
+            .await
+            .expect("lock holder");
+        // The watch runs on its own connection, outside the holder's
+        // transaction: inside one, pg_stat_activity is a snapshot taken at
+        // its first read, so a heal connection opened after the first poll
+        // was never seen (the heal then sat blocked until its 15 s
+        // statement timeout, and the test failed under load).
+        let mut watch = sqlx::PgConnection::connect(&watch_url)
             .await
             .expect("watcher");
-        c.execute("BEGIN").await.expect("begin");
-        c.execute(LOCK).await.expect("lock the stock row");
+        let (holder_pid,): (i32,) = sqlx::query_as("SELECT pg_backend_pid()")
+            .fetch_one(&mut holder)
+            .await
+            .expect("holder pid");
+        holder.execute("BEGIN").await.expect("begin");
+        holder.execute(LOCK).await.expect("lock the stock row");
         let _ = locked.send(());
         loop {
             let (killed,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
-                 WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))",
+                 WHERE $1 = ANY(pg_blocking_pids(pid))",
             )
-            .fetch_one(&mut c)
+            .bind(holder_pid)
+            .fetch_one(&mut watch)
             .await
             .expect("terminate");
             if killed > 0 {
-                c.execute("ROLLBACK").await.expect("unlock");
+                holder.execute("ROLLBACK").await.expect("unlock");
                 return u64::try_from(killed).unwrap_or(0);
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the heal never blocked"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            still_waiting();
+            tokio::time::sleep(POLL).await;
         }
     } else {
         let mut c = sqlx::MySqlConnection::connect(&watch_url)
@@ -739,11 +769,8 @@ async fn kill_heal_midway(
                 c.execute("ROLLBACK").await.expect("unlock");
                 return killed;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the heal never blocked"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            still_waiting();
+            tokio::time::sleep(POLL).await;
         }
     }
 }
@@ -788,15 +815,26 @@ async fn heal_interrupted(
     rw::plant_zombies(&db, N).await;
     let rig = rw::rig(store.clone(), Runbook::builtin(), false);
     let (locked_tx, locked) = tokio::sync::oneshot::channel();
+    let heal_over = tokio_util::sync::CancellationToken::new();
     let killer = tokio::spawn(kill_heal_midway(
         s.kind,
         s.url.clone(),
         s.area().to_string(),
         locked_tx,
+        heal_over.clone(),
     ));
     locked.await.expect("the stock row is locked");
     let r = rig.run(request.clone()).await;
-    let killed = killer.await.expect("killer task");
+    heal_over.cancel();
+    // A failed watch says what the heal answered, so a failure under load
+    // tells which side went wrong.
+    let killed = match killer.await {
+        Ok(killed) => killed,
+        Err(e) => panic!(
+            "{}: the watcher failed: {e}; the heal said ({:?}): {}",
+            s.kind, r.outcome, r.message
+        ),
+    };
     eprintln!(
         "{}: {killed} connection(s) killed; heal said: {}",
         s.kind, r.message

@@ -153,6 +153,10 @@ async fn message_ids(conn: &Connection, queue: &str) -> HashSet<String> {
     ch.basic_qos(1000, BasicQosOptions::default())
         .await
         .expect("qos");
+    // Counted before consuming: that many are owed, each waited for as
+    // long as a loaded broker needs; the short idle wait after them only
+    // picks up extras (which the callers' assertions then catch).
+    let owed = ready_in(&ch, queue).await;
     let mut consumer = ch
         .basic_consume(
             queue.into(),
@@ -166,13 +170,41 @@ async fn message_ids(conn: &Connection, queue: &str) -> HashSet<String> {
         .await
         .expect("consume");
     let mut out = HashSet::new();
-    while let Ok(Some(Ok(d))) = tokio::time::timeout(Duration::from_secs(2), consumer.next()).await
-    {
+    let mut got = 0;
+    loop {
+        let wait = if got < owed {
+            Duration::from_secs(60)
+        } else {
+            Duration::from_secs(2)
+        };
+        let d = match tokio::time::timeout(wait, consumer.next()).await {
+            Ok(Some(Ok(d))) => d,
+            _ if got < owed => {
+                panic!("{queue}: {got} of {owed} ready messages delivered within a minute")
+            }
+            _ => break,
+        };
+        got += 1;
         if let Some(id) = d.properties.message_id() {
             out.insert(id.as_str().to_string());
         }
     }
     out
+}
+
+/// Ready messages in `queue` (a passive declare: it creates nothing).
+async fn ready_in(ch: &lapin::Channel, queue: &str) -> usize {
+    ch.queue_declare(
+        queue.into(),
+        lapin::options::QueueDeclareOptions {
+            passive: true,
+            ..lapin::options::QueueDeclareOptions::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{queue}: {e}"))
+    .message_count() as usize
 }
 
 fn engine(

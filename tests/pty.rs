@@ -395,6 +395,22 @@ fn the_bell_stays_silent_when_it_is_off() {
 /// database's `remediation_audit`), `q` leaves a clean terminal.
 #[test]
 fn the_wallboard_refuses_a_heal_audits_it_and_quits_cleanly() {
+    wallboard_refuses_a_heal(false);
+}
+
+/// `q` typed right behind `H`, before the refusal's audit was written: the
+/// process used to leave with the audit task still running and drop it, so
+/// the `remediation_audit` row (sometimes the JSONL line too) was lost. It
+/// now finishes the audit before it exits.
+#[test]
+fn quitting_right_behind_a_wallboard_refusal_still_audits_it() {
+    wallboard_refuses_a_heal(true);
+}
+
+/// The product guarantees the audit is written before the process exits,
+/// so the audit is read after the exit: no polling needed, and a lost line
+/// fails the test rather than waiting it out.
+fn wallboard_refuses_a_heal(quit_at_once: bool) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("wall.db").display());
     let audit = dir.path().join("audit.jsonl");
@@ -412,12 +428,16 @@ fn the_wallboard_refuses_a_heal_audits_it_and_quits_cleanly() {
     let mut s = Session::start(&["wallboard"], &env);
     let at = s.wait_for(ENTER_ALT, 0, Duration::from_secs(20));
     s.wait_for(b"WALLBOARD", at, Duration::from_secs(20));
-    s.wait_for(b"READ-ONLY", at, Duration::from_secs(5));
-    let before = s.seen.len();
-    s.send(b"H");
-    s.wait_for(b"wallboard is read-only", before, Duration::from_secs(10));
-    s.send(b"q");
-    let status = s.wait_exit(Duration::from_secs(10));
+    s.wait_for(b"READ-ONLY", at, Duration::from_secs(20));
+    if quit_at_once {
+        s.send(b"Hq");
+    } else {
+        let before = s.seen.len();
+        s.send(b"H");
+        s.wait_for(b"wallboard is read-only", before, Duration::from_secs(20));
+        s.send(b"q");
+    }
+    let status = s.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "exit status {status:?}");
     s.assert_restored();
 
