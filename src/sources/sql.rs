@@ -301,10 +301,8 @@ where
 
     /// A pooled connection for one statement's work (see [`Held`]).
     async fn held(&self) -> Result<Held<DB>, sqlx::Error> {
-        Ok(Held {
-            conn: self.pool.acquire().await?,
-            finished: false,
-        })
+        let conn = self.pool.acquire().await?;
+        Ok(Held::new(conn, self.statement_timeout))
     }
 
     /// Runs one statement's work under the store's deadline and the test

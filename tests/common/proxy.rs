@@ -27,6 +27,8 @@ struct Shared {
     fired: AtomicBool,
     /// Bumped when the proxy fires, so every connection learns at once.
     fire: watch::Sender<u64>,
+    /// Set by [`Proxy::release`]: black-holed connections are dropped.
+    release: watch::Sender<bool>,
 }
 
 #[derive(Clone)]
@@ -41,12 +43,14 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let (fire, _) = watch::channel(0u64);
+        let (release, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             chunks: AtomicUsize::new(0),
             after: AtomicUsize::new(0),
             how: std::sync::Mutex::new(Break::Cut),
             fired: AtomicBool::new(false),
             fire,
+            release,
         });
         let s = shared.clone();
         tokio::spawn(async move {
@@ -56,7 +60,7 @@ impl Proxy {
                 tokio::spawn(async move {
                     if s.fired.load(Ordering::SeqCst) {
                         let how = *s.how.lock().unwrap();
-                        hold_or_drop(client, how).await;
+                        hold_or_drop(client, how, s.release.subscribe()).await;
                         return;
                     }
                     if let Ok(server) = TcpStream::connect(&target).await {
@@ -85,6 +89,14 @@ impl Proxy {
         self.shared.fired.store(false, Ordering::SeqCst);
     }
 
+    /// Closes every connection a black hole holds, both sides, as a
+    /// network that comes back does in the end: the server then ends
+    /// their sessions and frees what they held (a test's database can be
+    /// dropped).
+    pub fn release(&self) {
+        self.shared.release.send_replace(true);
+    }
+
     pub fn fired(&self) -> bool {
         self.shared.fired.load(Ordering::SeqCst)
     }
@@ -95,11 +107,11 @@ impl Proxy {
     }
 }
 
-async fn hold_or_drop(client: TcpStream, how: Break) {
+async fn hold_or_drop(client: TcpStream, how: Break, mut release: watch::Receiver<bool>) {
     if how == Break::BlackHole {
         // Never answer; the client's own deadline must end it.
         let _client = client;
-        std::future::pending::<()>().await;
+        let _ = release.wait_for(|r| *r).await;
     }
 }
 
@@ -107,6 +119,7 @@ async fn pipe(client: TcpStream, server: TcpStream, s: Arc<Shared>) {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let mut fired = s.fire.subscribe();
+    let mut release = s.release.subscribe();
     let up = {
         let s = s.clone();
         let (cr, sw) = (&mut cr, &mut sw);
@@ -157,6 +170,6 @@ async fn pipe(client: TcpStream, server: TcpStream, s: Arc<Shared>) {
     if s.fired.load(Ordering::SeqCst) && how() == Break::BlackHole {
         // The halves are still open here: the client hears nothing more.
         let _held = (cr, cw, sr, sw);
-        std::future::pending::<()>().await;
+        let _ = release.wait_for(|r| *r).await;
     }
 }

@@ -62,21 +62,58 @@ impl Failure {
     }
 }
 
-/// A connection checked out for one statement's work. If that work is
-/// abandoned (its deadline passed), the connection is closed rather than
-/// handed back: the pool would test it with a ping that has no deadline,
-/// and against a black hole that ping never returns and holds the slot for
-/// ever, until every slot is gone and the database never comes back.
+/// A connection checked out for one statement's work, given back to the
+/// pool with a deadline on every step.
+///
+/// If the work was abandoned (its deadline passed), the connection is
+/// closed rather than handed back. If it finished, it is handed back the
+/// way sqlx does on drop (a ping that flushes a pending ROLLBACK and proves
+/// the connection usable), but under `release_within`: sqlx's own ping has
+/// no deadline, and a connection black-holed right then (the network
+/// dropping packets) would hold its pool slot for ever. Three such pings and
+/// every slot is gone: the database shows down for ever after the network
+/// heals, and closing the pool never ends. Past the deadline the connection
+/// is dropped, which frees its slot, and the pool dials a fresh one.
 pub(super) struct Held<DB: Database> {
     pub(super) conn: sqlx::pool::PoolConnection<DB>,
     pub(super) finished: bool,
+    release_within: Duration,
+}
+
+impl<DB: Database> Held<DB> {
+    pub(super) fn new(conn: sqlx::pool::PoolConnection<DB>, release_within: Duration) -> Self {
+        Held {
+            conn,
+            finished: false,
+            release_within,
+        }
+    }
 }
 
 impl<DB: Database> Drop for Held<DB> {
     fn drop(&mut self) {
         if !self.finished {
+            // sqlx bounds this close itself (5 s), then frees the slot.
             self.conn.close_on_drop();
+            return;
         }
+        // Outside a runtime sqlx's own drop is all there is.
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // sqlx's drop, made callable (public, if hidden from its docs):
+        // takes the connection out of `conn`, whose drop then does nothing;
+        // dropping `back` unfinished drops the connection and its slot.
+        let back = self.conn.return_to_pool();
+        let within = self.release_within;
+        rt.spawn(async move {
+            if tokio::time::timeout(within, back).await.is_err() {
+                tracing::warn!(
+                    "a database connection did not answer within {} when handed back; dropped",
+                    secs(within)
+                );
+            }
+        });
     }
 }
 
