@@ -504,12 +504,7 @@ fn a_fifo_is_refused_not_waited_on() {
 #[test]
 fn remediate_with_an_unknown_action_is_usage() {
     let home = TempDir::new().unwrap();
-    let db = home.path().join("shop.db");
-    let url = format!("sqlite://{}", db.display());
-    orderdeck(&home)
-        .args(["db", "migrate", "--database-url", &url])
-        .assert()
-        .success();
+    let (db, url) = migrated_shop(&home);
     assert!(insert_old_order(&db, "CO-1"), "inserted");
     let audit = home.path().join("audit.jsonl");
     let err = expect_one_line_exit_2(
@@ -528,12 +523,7 @@ fn remediate_with_an_unknown_action_is_usage() {
 #[test]
 fn json_output_escapes_invisible_and_control_characters() {
     let home = TempDir::new().unwrap();
-    let db = home.path().join("shop.db");
-    let url = format!("sqlite://{}", db.display());
-    orderdeck(&home)
-        .args(["db", "migrate", "--database-url", &url])
-        .assert()
-        .success();
+    let (db, url) = migrated_shop(&home);
     let hostile = "CO\u{9b}31m-\u{202e}1\u{200b}\u{7f}";
     assert!(insert_old_order(&db, hostile), "inserted");
     let out = orderdeck(&home)
@@ -592,4 +582,16 @@ fn the_log_file_is_private() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+}
+
+/// `shop.db` in `home`, with the reference schema migrated by the real
+/// binary: its path and its URL.
+fn migrated_shop(home: &TempDir) -> (std::path::PathBuf, String) {
+    let db = home.path().join("shop.db");
+    let url = format!("sqlite://{}", db.display());
+    orderdeck(home)
+        .args(["db", "migrate", "--database-url", &url])
+        .assert()
+        .success();
+    (db, url)
 }

@@ -238,21 +238,7 @@ async fn a_rule_that_writes_fails_and_changes_nothing(s: &Scratch) {
     let store = s.store().await;
     let db = Db::of(&store);
     let id = world::order(&db, "WRITE-ME", "processing", "paid", 60).await;
-    let mut runbook = Runbook::parse(
-        r#"
-[[rule]]
-id = "zombie.writes"
-family = "zombie"
-title = "Placeholder"
-sql = "SELECT 1 AS order_id"
-"#,
-        "ok.toml",
-    )
-    .unwrap();
-    runbook.rules[0].sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 \
-        RETURNING id AS order_id, order_no, status, status_changed_at AS since, sku, \
-        supplier_id, amount_cents, 'x' AS detail"
-        .into();
+    let runbook = common::runbook_with_a_writing_rule();
     let store = store.with_runbook(runbook);
     let snap = store.detect(now()).await;
     // MariaDB has no RETURNING on UPDATE: a syntax error is a failure too;

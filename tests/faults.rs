@@ -240,18 +240,7 @@ sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 RETURNING id AS order_id,
     .to_string();
     assert!(sneaky.contains("one query"), "{sneaky}");
 
-    let mut runbook = Runbook::parse(
-        r#"
-[[rule]]
-id = "zombie.writes"
-family = "zombie"
-title = "Placeholder"
-sql = "SELECT 1 AS order_id"
-"#,
-        "ok.toml",
-    )
-    .unwrap();
-    runbook.rules[0].sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 RETURNING id AS order_id, order_no, status, status_changed_at AS since, sku, supplier_id, amount_cents, '' AS detail".into();
+    let runbook = common::runbook_with_a_writing_rule();
     let store = store.with_runbook(runbook);
     let snap = store
         .detect(common::now())

@@ -139,3 +139,26 @@ pub async fn hold(pool: &SqlitePool, order_id: i64, reason: &str, at: &str) {
         .await
         .expect("hold");
 }
+
+/// A runbook whose one detection rule writes: `UPDATE … RETURNING` shaped
+/// like a detection row. `Runbook::parse` refuses such SQL (as `config
+/// check` does), so the rule is swapped in after parsing, the way a store
+/// could still be handed one; detection must then fail and change nothing.
+pub fn runbook_with_a_writing_rule() -> orderdeck::runbook::Runbook {
+    let mut runbook = orderdeck::runbook::Runbook::parse(
+        r#"
+[[rule]]
+id = "zombie.writes"
+family = "zombie"
+title = "Placeholder"
+sql = "SELECT 1 AS order_id"
+"#,
+        "ok.toml",
+    )
+    .expect("placeholder runbook parses");
+    runbook.rules[0].sql = "UPDATE orders SET amount_cents = 1 WHERE id > 0 \
+        RETURNING id AS order_id, order_no, status, status_changed_at AS since, sku, \
+        supplier_id, amount_cents, '' AS detail"
+        .into();
+    runbook
+}
