@@ -156,8 +156,8 @@ fn ensure_vhost(vhost: &str) -> Result<(), String> {
 }
 
 fn sim_broker() -> Broker {
-    let model = orderdeck::sources::sim::broker::BrokerModel::new(chrono::Utc::now(), 1.0);
-    Broker::Sim(orderdeck::sources::sim::broker::SimBroker::new(Arc::new(
+    let model = orderdeck::broker::memory::BrokerModel::new(chrono::Utc::now(), 1.0);
+    Broker::Sim(orderdeck::broker::memory::SimBroker::new(Arc::new(
         std::sync::Mutex::new(model),
     )))
 }

@@ -6,6 +6,7 @@
 pub mod action;
 pub mod alerts;
 pub mod app;
+pub mod broker;
 pub mod cli;
 pub mod clipboard;
 pub mod cockpit;

@@ -801,7 +801,9 @@ async fn audit(global: &GlobalOpts, args: AuditArgs) -> Result<(), Failure> {
         let store = AnyStore::open(&url, Open::default())
             .await
             .map_err(|e| open_failure(&config::mask_secrets(&url), e))?;
-        let r = store.remedy_list_audit(since).await;
+        let r = orderdeck::remedy::db::RemedyDb(&store)
+            .list_audit(since)
+            .await;
         store.close().await;
         r.map_err(|e| Failure::unreachable(format!("reading remediation_audit: {e}")))?
     };

@@ -105,9 +105,6 @@ const KNOWN_BREAKS: &[(&str, &str)] = &[
     ("state/update.rs", "ratatui"),
     ("state/wallboard.rs", "crate::remedy"),
     ("state/mod.rs", "ratatui"),
-    ("remedy/broker.rs", "crate::simulate"),
-    ("remedy/broker.rs", "crate::sources::sim"),
-    ("remedy/mod.rs", "crate::simulate"),
     ("cli.rs", "crate::simulate"),
 ];
 
@@ -147,7 +144,6 @@ const KNOWN_LOOP_EDGES: &[(&str, &str)] = &[
     ("postmortem", "terminal"),
     ("remedy", "config"),
     ("remedy", "runbook"),
-    ("remedy", "simulate"),
     ("remedy", "sources"),
     ("runbook", "remedy"),
     ("simulate", "cli"),

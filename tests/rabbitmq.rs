@@ -858,7 +858,7 @@ async fn drain(conn: &Connection, queue: &str) -> Vec<(String, u32)> {
             .as_ref()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default();
-        out.push((id, orderdeck::simulate::amqp::retries_of(&d.properties)));
+        out.push((id, orderdeck::broker::retries_of(&d.properties)));
         d.acker
             .ack(lapin::options::BasicAckOptions::default())
             .await

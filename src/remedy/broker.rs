@@ -2,9 +2,9 @@
 //! demo's simulated broker, or nowhere (a database-only environment, where
 //! a fix that must publish is refused before it starts).
 
-use crate::simulate::amqp::{RETRY_HEADER, retries_of};
+use crate::broker::memory::{Message as SimMessage, Payload, Queue as SimQueue, SimBroker};
+use crate::broker::{RETRY_HEADER, retries_of};
 use crate::sources::amqp::link::explain;
-use crate::sources::sim::broker::{Message as SimMessage, Payload, Queue as SimQueue, SimBroker};
 use futures::StreamExt;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,

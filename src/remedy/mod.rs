@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod broker;
+pub mod db;
 pub mod headless;
 pub mod pipeline;
 pub mod spec;
@@ -304,7 +305,7 @@ impl Engine {
     ) -> Result<Preview, String> {
         let rem = self.remediation(action)?;
         let store = self.need_store()?;
-        let rows = store.remedy_check(rem, &[order_id], now).await?;
+        let rows = db::RemedyDb(store).check(rem, &[order_id], now).await?;
         let mut p = Preview {
             request: request.clone(),
             title: format!("{} — {}", rem.title, request.target()),
@@ -355,7 +356,7 @@ impl Engine {
             rem.id
         ));
         for (n, step) in rem.steps.iter().enumerate() {
-            let p = store.prepare(&step.sql, REMEDY_PARAMS, &b)?;
+            let p = db::RemedyDb(store).prepare(&step.sql, REMEDY_PARAMS, &b)?;
             lines.push(format!(
                 "-- step {} (guard: at most {} row(s) per order, else roll back)",
                 n + 1,
@@ -402,8 +403,8 @@ impl Engine {
         let retry = self.remediation(&heal.retry)?;
         let cancel = self.remediation(&heal.otherwise)?;
         let cutoff = now - older_than;
-        let ids = store
-            .remedy_heal_candidates(&heal.candidates, cutoff, now, i64::from(limit.max(1)))
+        let ids = db::RemedyDb(store)
+            .heal_candidates(&heal.candidates, cutoff, now, i64::from(limit.max(1)))
             .await?;
         let mut retry_ids = Vec::new();
         for chunk in ids.chunks(HEAL_BATCH) {
@@ -414,8 +415,8 @@ impl Engine {
                 limit: None,
             };
             retry_ids.extend(
-                store
-                    .remedy_ids(&heal.retry_when, REMEDY_PARAMS, &b)
+                db::RemedyDb(store)
+                    .ids(&heal.retry_when, REMEDY_PARAMS, &b)
                     .await
                     .map_err(|e| format!("heal retry_when: {e}"))?,
             );
@@ -442,8 +443,8 @@ impl Engine {
         ));
         if let Some(first) = retry_ids.chunks(HEAL_BATCH).next() {
             self.describe_remediation(&mut lines, retry, first, now)?;
-            let rows = store
-                .remedy_check(retry, &first[..first.len().min(5)], now)
+            let rows = db::RemedyDb(store)
+                .check(retry, &first[..first.len().min(5)], now)
                 .await?;
             self.describe_messages(
                 &mut lines,
@@ -453,8 +454,8 @@ impl Engine {
         }
         if let Some(first) = cancel_ids.chunks(HEAL_BATCH).next() {
             self.describe_remediation(&mut lines, cancel, first, now)?;
-            let rows = store
-                .remedy_check(cancel, &first[..first.len().min(5)], now)
+            let rows = db::RemedyDb(store)
+                .check(cancel, &first[..first.len().min(5)], now)
                 .await?;
             self.describe_messages(
                 &mut lines,
@@ -505,7 +506,7 @@ impl Engine {
                 .into(),
             format!(
                 "message ids are kept (a stable one is given to messages without); header {} + 1",
-                crate::simulate::amqp::RETRY_HEADER
+                crate::broker::RETRY_HEADER
             ),
             format!("limit {}", r.limit),
         ];
@@ -719,7 +720,10 @@ impl Engine {
             turn,
             publisher,
         };
-        match store.remedy_apply(rem, ids, now, detail, &sender).await {
+        match db::RemedyDb(store)
+            .apply(rem, ids, now, detail, &sender)
+            .await
+        {
             Ok(applied) => Ok(applied.orders.len() as u64),
             Err(ApplyError::Guard(e)) | Err(ApplyError::Failed(e)) => Err(e),
         }
@@ -913,7 +917,7 @@ impl Engine {
             problems.push(format!("local audit file: {e}"));
         }
         if let Some(store) = &self.store {
-            if let Err(e) = store.remedy_insert_audit(&record).await {
+            if let Err(e) = db::RemedyDb(store).insert_audit(&record).await {
                 problems.push(format!("audit row not written: {e}"));
             }
             if outcome != Outcome::Ok && !ids.is_empty() {
@@ -929,7 +933,10 @@ impl Engine {
                         .unwrap_or_default()
                 );
                 let kind = format!("remediation_{outcome}");
-                if let Err(e) = store.remedy_note_event(ids, now, &kind, &detail).await {
+                if let Err(e) = db::RemedyDb(store)
+                    .note_event(ids, now, &kind, &detail)
+                    .await
+                {
                     problems.push(format!("timeline event not written: {e}"));
                 }
             }

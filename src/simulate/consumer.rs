@@ -7,10 +7,11 @@
 //! Consumers of one queue can be stopped and started again: that is how
 //! `consumer-down` takes a consumer away for a while.
 
-use super::amqp::{Publisher, retries_of};
+use super::amqp::Publisher;
 use super::message::Msg;
 use super::shop::{Outcome, Shop};
 use super::stats::Stats;
+use crate::broker::retries_of;
 use crate::topology::Topology;
 use futures::StreamExt;
 use lapin::message::Delivery;

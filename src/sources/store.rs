@@ -6,10 +6,6 @@ use super::postgres::PgStore;
 use super::sqlite::SqliteStore;
 use super::{OrderStore, SourceError};
 use crate::model::{DetectionSnapshot, Timeline};
-use crate::remedy::audit::AuditRecord;
-use crate::remedy::spec::Remediation;
-use crate::remedy::sql::{Applied, ApplyError, Bindings, Prepared, Sender, Store, prepare};
-use crate::remedy::template::Row;
 use crate::runbook::Runbook;
 use chrono::{DateTime, Utc};
 
@@ -176,80 +172,6 @@ impl AnyStore {
                 DbKind::Mysql => "mysql",
             }
         )
-    }
-
-    /// `sql` as it will be sent to this database, with its bound values.
-    pub fn prepare(
-        &self,
-        sql: &str,
-        allowed: &[&str],
-        b: &Bindings<'_>,
-    ) -> Result<Prepared, String> {
-        match self {
-            AnyStore::Sqlite(_) => prepare::<sqlx::Sqlite>(sql, allowed, b),
-            AnyStore::Postgres(_) => prepare::<sqlx::Postgres>(sql, allowed, b),
-            AnyStore::Mysql(_) => prepare::<sqlx::MySql>(sql, allowed, b),
-        }
-    }
-
-    pub async fn remedy_check(
-        &self,
-        rem: &Remediation,
-        ids: &[i64],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Row>, String> {
-        each!(self, s => Store { pool: s.pool() }.check(rem, ids, now).await)
-    }
-
-    pub async fn remedy_ids(
-        &self,
-        sql: &str,
-        allowed: &[&str],
-        b: &Bindings<'_>,
-    ) -> Result<Vec<i64>, String> {
-        each!(self, s => Store { pool: s.pool() }.ids(sql, allowed, b).await)
-    }
-
-    pub async fn remedy_heal_candidates(
-        &self,
-        sql: &str,
-        cutoff: DateTime<Utc>,
-        now: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<i64>, String> {
-        each!(self, s => Store { pool: s.pool() }.heal_candidates(sql, cutoff, now, limit).await)
-    }
-
-    pub async fn remedy_apply<S: Sender>(
-        &self,
-        rem: &Remediation,
-        ids: &[i64],
-        now: DateTime<Utc>,
-        detail: &str,
-        send: &S,
-    ) -> Result<Applied, ApplyError> {
-        each!(self, s => Store { pool: s.pool() }.apply(rem, ids, now, detail, send).await)
-    }
-
-    pub async fn remedy_note_event(
-        &self,
-        ids: &[i64],
-        now: DateTime<Utc>,
-        kind: &str,
-        detail: &str,
-    ) -> Result<(), String> {
-        each!(self, s => Store { pool: s.pool() }.note_event(ids, now, kind, detail).await)
-    }
-
-    pub async fn remedy_insert_audit(&self, r: &AuditRecord) -> Result<(), String> {
-        each!(self, s => Store { pool: s.pool() }.insert_audit(r).await)
-    }
-
-    pub async fn remedy_list_audit(
-        &self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<AuditRecord>, String> {
-        each!(self, s => Store { pool: s.pool() }.list_audit(since).await)
     }
 }
 

@@ -3,11 +3,11 @@
 #![allow(dead_code)]
 
 use super::world::{Db, Val, lock, order, view};
+use orderdeck::broker::memory::{BrokerModel, Queue, SimBroker};
 use orderdeck::remedy::audit::{Actor, AuditLog, Outcome};
 use orderdeck::remedy::broker::{Broker, RequeueRequest};
 use orderdeck::remedy::{Engine, Report, Request};
 use orderdeck::runbook::Runbook;
-use orderdeck::sources::sim::broker::{BrokerModel, Queue, SimBroker};
 use orderdeck::sources::store::AnyStore;
 use std::sync::{Arc, Mutex};
 
