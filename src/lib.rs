@@ -17,6 +17,7 @@ pub mod config;
 pub mod fixtures;
 pub mod layout;
 pub mod logging;
+pub mod look;
 pub mod model;
 pub mod output;
 pub mod paths;

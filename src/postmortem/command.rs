@@ -306,7 +306,7 @@ async fn edit_standalone(
 ) -> Result<(), CommandError> {
     let config = load_config(config_path)?;
     let look =
-        crate::cockpit::look(&config, theme).map_err(|e| CommandError::usage(format!("{e:#}")))?;
+        crate::look::look(&config, theme).map_err(|e| CommandError::usage(format!("{e:#}")))?;
     let mut guard = crate::terminal::TerminalGuard::enter(crate::terminal::Options {
         mouse: false,
         depth: look.theming.depth,
