@@ -1,9 +1,9 @@
 //! Messages into the app core and effects out of it.
 
 use crate::alerts::log::LogReport;
+use crate::model::remedy::{Preview, Report, Request};
+use crate::model::source::SourceError;
 use crate::model::{DetectionSnapshot, QueueSnapshot, Timeline};
-use crate::remedy::{Preview, Report, Request};
-use crate::sources::SourceError;
 use crate::state::keys::{Key, Mouse};
 use chrono::{DateTime, Utc};
 

@@ -88,7 +88,7 @@ impl Default for Poll {
         Poll {
             orders_secs: 5,
             queues_secs: 2,
-            rows_per_rule: crate::sources::sql::DEFAULT_ROW_LIMIT,
+            rows_per_rule: crate::model::limits::DEFAULT_ROW_LIMIT,
         }
     }
 }

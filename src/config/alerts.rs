@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// The queue pane keeps this many ready samples per queue, so a growth
 /// streak can be at most one less.
-pub const MAX_GROWING_SAMPLES: u32 = crate::state::queues::HISTORY as u32 - 1;
+pub const MAX_GROWING_SAMPLES: u32 = crate::model::limits::HISTORY as u32 - 1;
 
 /// Longest log rule name; it is shown in the alerts strip.
 const MAX_RULE_NAME_CHARS: usize = 40;

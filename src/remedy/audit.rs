@@ -5,53 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Ok,
-    DryRun,
-    Refused,
-    #[default]
-    Failed,
-    Noop,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::DryRun => "dry_run",
-            Outcome::Refused => "refused",
-            Outcome::Failed => "failed",
-            Outcome::Noop => "noop",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Outcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "ok" => Outcome::Ok,
-            "dry_run" => Outcome::DryRun,
-            "refused" => Outcome::Refused,
-            "failed" => Outcome::Failed,
-            "noop" => Outcome::Noop,
-            other => return Err(format!("unknown outcome {other:?}")),
-        })
-    }
-}
+pub use crate::model::remedy::Outcome;
 
 /// One attempt, as stored in both places.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

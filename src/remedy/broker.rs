@@ -178,21 +178,9 @@ fn sim_payload(q: SimQueue) -> Payload {
     }
 }
 
-/// What `requeue` is asked to do.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequeueRequest {
-    /// The work queue; dead letters come from `<queue>.dlq`.
-    pub queue: String,
-    pub limit: u64,
-    /// Only messages whose body or headers contain this text.
-    pub filter: Option<String>,
-}
+pub use crate::model::remedy::RequeueRequest;
 
 impl RequeueRequest {
-    pub fn dlq(&self) -> String {
-        format!("{}.dlq", self.queue)
-    }
-
     fn matches(&self, body: &[u8], props: &BasicProperties) -> bool {
         let Some(f) = &self.filter else {
             return true;

@@ -15,6 +15,8 @@ pub mod spec;
 pub mod sql;
 pub mod template;
 
+use crate::model::remedy::Plan;
+pub use crate::model::remedy::{Preview, Report, Request, WALLBOARD_READ_ONLY};
 use crate::runbook::Runbook;
 use crate::sources::store::AnyStore;
 use audit::{Actor, AuditLog, AuditRecord, Outcome};
@@ -34,39 +36,7 @@ pub const HEAL_BATCH: usize = 500;
 /// Order ids kept in an audit row's parameters (the count is always kept).
 const AUDIT_IDS: usize = 1000;
 
-/// What the user asked for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Request {
-    /// One remediation of the runbook on one order.
-    Order {
-        action: String,
-        order_id: i64,
-        order_no: String,
-    },
-    /// Retry or cancel zombie orders older than `older_than`.
-    Heal {
-        older_than: chrono::Duration,
-        limit: u32,
-    },
-    Requeue(RequeueRequest),
-    /// A remediation key pressed with nothing to aim it at (the wallboard
-    /// has no selection): only ever refused, and audited without touching
-    /// any order.
-    Unaimed {
-        action: String,
-    },
-}
-
 impl Request {
-    pub fn action(&self) -> &str {
-        match self {
-            Request::Order { action, .. } => action,
-            Request::Heal { .. } => "heal",
-            Request::Requeue(_) => "requeue_dead_letters",
-            Request::Unaimed { action } => action,
-        }
-    }
-
     /// The order a single-order request names (for its timeline event).
     fn order_ids(&self) -> Vec<i64> {
         match self {
@@ -74,86 +44,7 @@ impl Request {
             _ => Vec::new(),
         }
     }
-
-    pub fn target(&self) -> String {
-        match self {
-            Request::Order { order_no, .. } => format!("order {order_no}"),
-            Request::Heal { older_than, .. } => {
-                format!("zombie orders older than {}h", older_than.num_hours())
-            }
-            Request::Requeue(r) => format!("queue {}", r.dlq()),
-            Request::Unaimed { .. } => "nothing selected".into(),
-        }
-    }
 }
-
-/// What will be done, shown before asking.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preview {
-    pub request: Request,
-    pub title: String,
-    /// Statements with bound values, messages, counts: the dialog's body.
-    pub lines: Vec<String>,
-    /// Orders or messages the fix expects to touch.
-    pub expected: u64,
-    /// Nothing to do, and why (re-running on a fixed order).
-    pub noop: Option<String>,
-    /// Cannot proceed, and why (e.g. it must publish and no broker is set).
-    pub blocked: Option<String>,
-    plan: Plan,
-}
-
-impl Preview {
-    /// More than one row or message: the count must be typed to confirm.
-    pub fn is_bulk(&self) -> bool {
-        self.expected > 1
-    }
-
-    /// A preview for tests of the dialog (the core's key handling): it
-    /// plans nothing, so executing it changes nothing.
-    #[doc(hidden)]
-    pub fn fixture(request: Request, expected: u64) -> Preview {
-        Preview {
-            title: format!("{} — {}", request.action(), request.target()),
-            request,
-            lines: vec!["-- fixture preview".into()],
-            expected,
-            noop: None,
-            blocked: None,
-            plan: Plan::Nothing,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Plan {
-    Nothing,
-    Orders { ids: Vec<i64> },
-    Heal { retry: Vec<i64>, cancel: Vec<i64> },
-    Requeue,
-}
-
-/// The result of an attempt, as the message line or a log line says it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub outcome: Outcome,
-    pub affected: u64,
-    pub message: String,
-}
-
-impl Report {
-    /// Exit code for headless commands: 0 done/no-op/dry run, 1 failed or refused.
-    pub fn exit_code(&self) -> u8 {
-        match self.outcome {
-            Outcome::Ok | Outcome::Noop | Outcome::DryRun => 0,
-            Outcome::Failed | Outcome::Refused => 1,
-        }
-    }
-}
-
-/// Why the wallboard refuses remediations, as the refusal message and the
-/// audit say it.
-pub const WALLBOARD_READ_ONLY: &str = "wallboard is read-only";
 
 /// Why remediations are refused for a run, if they are: the wallboard
 /// always (whatever the flags and config say: nobody fixes orders from the

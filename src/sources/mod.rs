@@ -9,11 +9,7 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Arc;
 
-/// An error from a source, already phrased for the status bar: one line, no
-/// secrets (URLs are masked before they get here).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceError(pub String);
+pub use crate::model::source::SourceError;
 
 impl SourceError {
     /// Masks any password in `msg`: driver errors sometimes echo a URL.

@@ -30,8 +30,9 @@ use std::time::Duration;
 /// application that owns the database may keep.
 pub const MIGRATIONS_TABLE: &str = "_orderdeck_migrations";
 
-/// Rows a rule may return per poll unless `with_row_limit` says otherwise.
-pub const DEFAULT_ROW_LIMIT: u32 = 5000;
+// Rows a rule may return per poll unless `with_row_limit` says otherwise;
+// the config names it too, so it lives in the core's vocabulary.
+pub use crate::model::limits::DEFAULT_ROW_LIMIT;
 
 /// Longest a single statement may run. Servers enforce it too (statement
 /// timeouts set per connection), so a slow rule is cancelled there rather

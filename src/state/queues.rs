@@ -8,8 +8,7 @@ use crate::sanitize::sanitize;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 
-/// Samples kept for the sparkline.
-pub const HISTORY: usize = 60;
+pub use crate::model::limits::HISTORY;
 
 /// How long the backlog takes to clear at the current rates.
 #[derive(Debug, Clone, Copy, PartialEq)]

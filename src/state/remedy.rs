@@ -20,8 +20,7 @@ use super::input::{Edit, LineInput};
 use super::keys::{Action, Key, KeyCode};
 use super::{Mode, Pane, State};
 use crate::action::Effect;
-use crate::remedy::broker::RequeueRequest;
-use crate::remedy::{Preview, Report, Request};
+use crate::model::remedy::{Preview, Report, Request, RequeueRequest};
 
 /// Dead letters one `d` moves at most.
 pub const REQUEUE_LIMIT: u64 = 1000;
@@ -269,7 +268,7 @@ pub fn on_preview(state: &mut State, result: Result<Preview, Report>, effects: &
 }
 
 pub fn show_report(state: &mut State, report: &Report) {
-    use crate::remedy::audit::Outcome;
+    use crate::model::remedy::Outcome;
     match report.outcome {
         Outcome::Ok | Outcome::DryRun => state.info(report.message.clone()),
         Outcome::Noop => state.warn(report.message.clone()),

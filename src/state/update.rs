@@ -128,11 +128,11 @@ pub fn update_at(state: &mut State, msg: Msg, at_ms: u64) -> Vec<Effect> {
                         "{} on {} refused: {}",
                         p.request.action(),
                         p.request.target(),
-                        crate::remedy::WALLBOARD_READ_ONLY
+                        crate::model::remedy::WALLBOARD_READ_ONLY
                     ));
                     effects.push(Effect::RefuseRemedy {
                         request: p.request,
-                        why: crate::remedy::WALLBOARD_READ_ONLY.to_string(),
+                        why: crate::model::remedy::WALLBOARD_READ_ONLY.to_string(),
                     });
                 }
                 Err(report) => super::remedy::show_report(state, &report),

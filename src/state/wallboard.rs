@@ -10,7 +10,7 @@ use super::{Mode, State};
 use crate::action::Effect;
 use crate::config::{AlertsConfig, Thresholds};
 use crate::model::Family;
-use crate::remedy::WALLBOARD_READ_ONLY;
+use crate::model::remedy::WALLBOARD_READ_ONLY;
 use chrono::{DateTime, Utc};
 
 /// What the wallboard shows. `All` is everything at once (big type on a
@@ -200,7 +200,7 @@ pub(super) fn on_key(state: &mut State, key: Key, effects: &mut Vec<Effect>) {
 fn refuse(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     let request = super::remedy::unaimed_request(action);
     match &request {
-        crate::remedy::Request::Unaimed { .. } => {
+        crate::model::remedy::Request::Unaimed { .. } => {
             state.error(format!("{} refused: {WALLBOARD_READ_ONLY}", action.hint()))
         }
         _ => state.error(format!(

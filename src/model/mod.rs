@@ -4,6 +4,10 @@
 //! database or a message and are *not* trusted; the state sanitises them when
 //! they arrive (see `crate::sanitize`).
 
+pub mod limits;
+pub mod remedy;
+pub mod source;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
